@@ -1,0 +1,3 @@
+from wikismith.cli import main
+
+main()

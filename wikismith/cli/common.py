@@ -1,0 +1,59 @@
+"""What every command shares: opening the KB, printing, and turning errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from wikismith.errors import WikismithError
+
+
+def run(group: click.Group, argv: list[str] | None) -> int:
+    try:
+        group.main(args=argv, prog_name="wikismith", standalone_mode=False)
+        return 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        click.echo("wikismith: interrupted", err=True)
+        return 130
+    except WikismithError as exc:
+        click.echo(f"wikismith: {exc}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("wikismith: interrupted; the knowledge base is as it was before this command", err=True)
+        return 130
+    except OSError as exc:
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        click.echo(f"wikismith: {where}{exc.strerror or exc}; the knowledge base is as it was before this command", err=True)
+        return 1
+
+
+def open_kb(ctx: click.Context):
+    from wikismith.kb import KnowledgeBase
+
+    kb = KnowledgeBase.open(ctx.obj.get("kb"))
+    report = kb.opened
+    for line in report.recovery.rolled_back:
+        click.echo(f"wikismith: rolled back an interrupted transaction: {line}", err=True)
+    if report.recovery.dirty:
+        click.echo(f"wikismith: warning: {report.recovery.dirty}; run `wikismith doctor`", err=True)
+    if report.recovery_error:
+        click.echo(f"wikismith: warning: {report.recovery_error}", err=True)
+    ctx.call_on_close(kb.close)
+    return kb
+
+
+def print_json(value) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def console():
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)

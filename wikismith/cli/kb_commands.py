@@ -1,0 +1,103 @@
+"""Commands about the knowledge base itself: init, status, list, doctor."""
+
+from __future__ import annotations
+
+import click
+
+from wikismith.cli.common import console, open_kb, print_json
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of a table.")
+
+
+@click.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def init(directory: str, as_json: bool) -> None:
+    """Create a knowledge base in DIRECTORY (default: the current folder).
+
+    Makes raw/ for your documents, wiki/ with AGENTS.md, index.md and log.md, and .wikismith/ for the
+    database and settings. Refuses, changing nothing, if DIRECTORY already is a knowledge base.
+    """
+    from wikismith.kb import KnowledgeBase
+
+    kb = KnowledgeBase.init(directory)
+    if as_json:
+        print_json({"created": kb.root})
+    else:
+        click.echo(f"Created a knowledge base in {kb.root}")
+        click.echo("Next: wikismith --kb " + click.format_filename(directory) + " status")
+
+
+@click.command()
+@json_option
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show documents, pages by kind, pending transactions, and whether the KB is dirty."""
+    info = open_kb(ctx).status()
+    if as_json:
+        print_json(info)
+        return
+    out = console()
+    out.print(f"Knowledge base  {info['root']}")
+    out.print(f"Model           {info['model']}")
+    out.print(f"Documents       {info['documents']}")
+    kinds = ", ".join(f"{kind} {count}" for kind, count in info["pages"].items()) or "none"
+    out.print(f"Pages           {info['pages_total']} ({kinds})")
+    out.print(f"Pending         {len(info['pending_transactions'])} transaction(s)")
+    out.print(f"State           {'DIRTY: ' + info['dirty'] if info['dirty'] else 'clean'}")
+
+
+@click.command(name="list")
+@json_option
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """List documents (name, kind, content hash, origin, pages) and pages by kind."""
+    info = open_kb(ctx).listing()
+    if as_json:
+        print_json(info)
+        return
+    from rich.table import Table
+
+    out = console()
+    table = Table(title=f"{len(info['documents'])} document(s)")
+    for column in ("name", "kind", "hash", "origin", "pages"):
+        table.add_column(column)
+    for doc in info["documents"]:
+        table.add_row(doc["name"], doc["kind"], doc["hash"][:12], doc["origin"], str(doc["pages"]))
+    out.print(table)
+    for kind, pages in info["pages"].items():
+        out.print(f"[bold]{kind}[/bold] ({len(pages)})")
+        for page in pages:
+            out.print(f"  {page['path']}  {page['title']}", markup=False)
+
+
+@click.command()
+@click.option("--repair", is_flag=True, help="Run recovery: finish or undo interrupted commands, clear scratch folders.")
+@click.option("--abandon", is_flag=True, help="With --repair on a dirty KB: accept the files as they are now and keep "
+              "the unusable transaction's before-images in .wikismith/quarantine/.")
+@json_option
+@click.pass_context
+def doctor(ctx: click.Context, repair: bool, abandon: bool, as_json: bool) -> None:
+    """Check the store: schema, journal, scratch folders, registry against disk.
+
+    Exits 0 when healthy, 1 when something needs attention. Nothing a user wrote is ever deleted.
+    """
+    from wikismith import doctor as doctor_mod
+    from wikismith.kb import locate
+
+    if abandon and not repair:
+        raise click.UsageError("--abandon goes with --repair")
+    report = doctor_mod.examine(locate(ctx.obj.get("kb")), repair=repair, abandon=abandon)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        for line in report.repaired:
+            click.echo(f"repaired: {line}")
+        for finding in report.findings:
+            click.echo(f"{finding.check}: {finding.problem}" + (f"\n  -> {finding.hint}" if finding.hint else ""))
+        if report.healthy:
+            click.echo(f"healthy: {report.root} (schema version {report.schema_version})")
+    ctx.exit(0 if report.healthy else 1)
+
+
+COMMANDS = [init, status, list_, doctor]

@@ -1,0 +1,136 @@
+"""The KB's SQLite database: connection settings, schema, forward migrations.
+
+The schema version is SQLite's `user_version`. Migrations are small functions, applied in order, each in its own
+transaction; a database newer than this code is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+from wikismith.errors import StoreError
+from wikismith.store import fs
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def initial_schema(conn: sqlite3.Connection) -> None:
+    _run_script(
+        conn,
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            source_path TEXT,
+            raw_path TEXT,
+            added_at TEXT NOT NULL,
+            meta TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX documents_by_hash ON documents (hash);
+        CREATE INDEX documents_by_origin ON documents (origin);
+        CREATE TABLE pages (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX pages_by_kind ON pages (kind, path);
+        CREATE TABLE provenance (
+            page TEXT NOT NULL,
+            document TEXT NOT NULL,
+            PRIMARY KEY (page, document)
+        ) WITHOUT ROWID;
+        CREATE INDEX provenance_by_document ON provenance (document, page);
+        CREATE VIRTUAL TABLE pages_fts USING fts5 (title, body, tokenize = 'unicode61 remove_diacritics 2');
+        CREATE TABLE txns (
+            id TEXT PRIMARY KEY,
+            label TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('active', 'committed', 'rolled_back')),
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE txn_entries (
+            txn TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            path TEXT NOT NULL,
+            backup TEXT,
+            old_size INTEGER,
+            PRIMARY KEY (txn, seq)
+        ) WITHOUT ROWID;
+        """
+    )
+
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    # executescript() would commit the migration's open transaction first; run statement by statement instead.
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def open_db(path: str, *, create: bool = False) -> sqlite3.Connection:
+    """Open (or, with create, make) the database and bring its schema up to date."""
+    conn = fs.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA busy_timeout = 60000")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(
+            f"{path}: the knowledge base's database cannot be read ({exc}). Nothing was changed; "
+            "your files in raw/ and wiki/ are untouched. Run `wikismith doctor` for what to do."
+        ) from exc
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise StoreError(
+            f"{path}: schema version {version} is newer than this wikismith understands ({SCHEMA_VERSION}); "
+            "upgrade wikismith."
+        )
+    if version == 0 and not create:
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if tables == 0:
+            conn.close()
+            raise StoreError(f"{path}: the database is empty (an interrupted init?). Run `wikismith doctor`.")
+    migrate(conn, version)
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, version: int) -> None:
+    for number in range(version, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[number](conn)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+            fs.commit(conn, f"migration {number + 1}")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None

@@ -1,0 +1,219 @@
+"""The one facade for every file-system call that changes a knowledge base, and for every SQLite commit.
+
+Each public function here is one fault-injection checkpoint (see faults.py). Nothing outside store/ may write into
+raw/, wiki/ or .wikismith/ by any other route; tests/unit/test_audit.py enforces it with an audit hook.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import sqlite3
+
+from wikismith.store import faults
+
+# Errors after which a hard link is replaced by a copy (cross-device, forbidden, unsupported, too many links).
+LINK_FALLBACK_ERRNOS = frozenset(
+    code
+    for code in (errno.EXDEV, errno.EPERM, errno.EACCES, errno.ENOTSUP, getattr(errno, "EOPNOTSUPP", None), errno.EMLINK)
+    if code is not None
+)
+
+
+def _checkpoint(what: str) -> bool:
+    """Pass a checkpoint; True means: tear this write in half and die."""
+    plan = faults.active
+    if plan is None:
+        return False
+    return plan.hit(what) == "torn"
+
+
+def _torn(fh, data: bytes) -> None:
+    fh.write(data[: len(data) // 2])
+    fh.flush()
+    os.fsync(fh.fileno())
+    faults.die()
+
+
+def write_new(path: str, data: bytes) -> None:
+    """Write a file that nobody reads yet (staging, backups), durably: write, fsync."""
+    torn = _checkpoint(f"write {path}")
+    with open(path, "wb") as fh:
+        if torn:
+            _torn(fh, data)
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Replace a file's content all at once: temp file in the same folder, fsync, rename, fsync the folder."""
+    torn = _checkpoint(f"atomic-write {path}")
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.wikismith-tmp")
+    with open(tmp, "wb") as fh:
+        if torn:
+            _torn(fh, data)
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(folder or ".")
+
+
+def publish(src: str, dst: str, tmp: str) -> None:
+    """Move a staged file onto its target by rename; across devices, copy to `tmp` beside it first."""
+    torn = _checkpoint(f"publish {dst}")
+    try:
+        if torn:
+            raise OSError(errno.EXDEV, "torn publish")  # a rename cannot tear; tear the copy path instead
+        os.replace(src, dst)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    _copy_file(src, tmp, torn=torn)
+    os.replace(tmp, dst)
+    os.unlink(src)
+
+
+def link_or_copy(src: str, dst: str) -> str:
+    """Record a before-image: hard link when the file system allows, else a durable copy. Returns "link" or "copy"."""
+    torn = _checkpoint(f"link {src}")
+    if not torn:
+        try:
+            os.link(src, dst)
+            return "link"
+        except OSError as exc:
+            if exc.errno not in LINK_FALLBACK_ERRNOS:
+                raise
+    _copy_file(src, dst, torn=torn)
+    return "copy"
+
+
+def _copy_file(src: str, dst: str, *, torn: bool = False) -> None:
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        if torn:
+            _torn(fout, fin.read())
+        shutil.copyfileobj(fin, fout, 1 << 20)
+        fout.flush()
+        os.fsync(fout.fileno())
+
+
+def restore(backup: str, dst: str, tmp: str) -> None:
+    """Put a before-image back: link or copy it to `tmp` beside the target, then rename over the target."""
+    torn = _checkpoint(f"restore {dst}")
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    linked = False
+    if not torn:
+        try:
+            os.link(backup, tmp)
+            linked = True
+        except OSError as exc:
+            if exc.errno not in LINK_FALLBACK_ERRNOS:
+                raise
+    if not linked:
+        _copy_file(backup, tmp, torn=torn)
+    os.replace(tmp, dst)
+
+
+def append(path: str, data: bytes) -> int:
+    """Append to a file (created if absent) and fsync it; returns the length it had before."""
+    torn = _checkpoint(f"append {path}")
+    with open(path, "ab") as fh:
+        old = fh.tell()
+        if torn:
+            _torn(fh, data)
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return old
+
+
+def truncate(path: str, size: int) -> None:
+    _checkpoint(f"truncate {path}")
+    with open(path, "r+b") as fh:
+        fh.truncate(size)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def unlink(path: str, *, missing_ok: bool = True) -> bool:
+    """Delete a file; returns whether there was one."""
+    _checkpoint(f"unlink {path}")
+    try:
+        os.unlink(path)
+        return True
+    except FileNotFoundError:
+        if not missing_ok:
+            raise
+        return False
+
+
+def makedirs(path: str) -> list[str]:
+    """Create a folder and its missing parents; returns the folders created, outermost first."""
+    _checkpoint(f"mkdir {path}")
+    missing = []
+    probe = os.path.abspath(path)
+    while not os.path.isdir(probe):
+        missing.append(probe)
+        probe = os.path.dirname(probe)
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            pass
+    for folder in reversed(missing):
+        _fsync_dir(os.path.dirname(folder))
+    return list(reversed(missing))
+
+
+def rmdir_if_empty(path: str) -> bool:
+    _checkpoint(f"rmdir {path}")
+    try:
+        os.rmdir(path)
+        return True
+    except OSError:
+        return False
+
+
+def rmtree(path: str) -> None:
+    _checkpoint(f"rmtree {path}")
+    if os.path.lexists(path):
+        shutil.rmtree(path)
+
+
+def rename(src: str, dst: str) -> None:
+    """Rename a folder or file within one file system (used to move aside, never to overwrite user data)."""
+    _checkpoint(f"rename {src}")
+    os.rename(src, dst)
+
+
+def fsync_dirs(paths) -> None:
+    _checkpoint("fsync-dirs")
+    for path in sorted(set(paths)):
+        if os.path.isdir(path):
+            _fsync_dir(path)
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def connect(path: str) -> sqlite3.Connection:
+    """Open the KB's database (creating it if absent) with autocommit off: commits go through commit()."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
+    return conn
+
+
+def commit(conn: sqlite3.Connection, what: str = "commit") -> None:
+    """Commit the open SQLite transaction: one checkpoint. A torn commit is a crash (SQLite itself cannot tear)."""
+    if _checkpoint(f"sqlite {what}"):
+        faults.die()
+    conn.execute("COMMIT")

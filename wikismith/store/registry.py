@@ -1,0 +1,68 @@
+"""Registry rows: documents, pages, provenance and the full-text index. Writes run inside the commit transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from wikismith.store.mutation import DocumentRow, Mutation, PageRow
+
+DOCUMENT_COLUMNS = ("id", "name", "kind", "hash", "origin", "added_at", "source_path", "raw_path", "meta")
+
+
+def write_rows(conn: sqlite3.Connection, mutation: Mutation) -> None:
+    for doc_id in sorted(mutation.drop_documents):
+        conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+    for doc in mutation.put_documents:
+        conn.execute(
+            f"INSERT OR REPLACE INTO documents ({', '.join(DOCUMENT_COLUMNS)}) VALUES ({', '.join('?' * 9)})",
+            tuple(getattr(doc, col) for col in DOCUMENT_COLUMNS),
+        )
+    for path in sorted(mutation.drop_pages):
+        _drop_page(conn, path)
+    for page in mutation.put_pages:
+        _put_page(conn, page)
+
+
+def _drop_page(conn: sqlite3.Connection, path: str) -> None:
+    row = conn.execute("SELECT id FROM pages WHERE path = ?", (path,)).fetchone()
+    if row:
+        conn.execute("DELETE FROM pages_fts WHERE rowid = ?", (row[0],))
+        conn.execute("DELETE FROM pages WHERE id = ?", (row[0],))
+    conn.execute("DELETE FROM provenance WHERE page = ?", (path,))
+
+
+def _put_page(conn: sqlite3.Connection, page: PageRow) -> None:
+    row = conn.execute("SELECT id FROM pages WHERE path = ?", (page.path,)).fetchone()
+    if row:
+        page_id = row[0]
+        conn.execute(
+            "UPDATE pages SET kind = ?, title = ?, description = ?, updated_at = ? WHERE id = ?",
+            (page.kind, page.title, page.description, page.updated_at, page_id),
+        )
+        conn.execute("DELETE FROM pages_fts WHERE rowid = ?", (page_id,))
+        conn.execute("DELETE FROM provenance WHERE page = ?", (page.path,))
+    else:
+        page_id = conn.execute(
+            "INSERT INTO pages (path, kind, title, description, updated_at) VALUES (?, ?, ?, ?, ?)",
+            (page.path, page.kind, page.title, page.description, page.updated_at),
+        ).lastrowid
+    conn.execute("INSERT INTO pages_fts (rowid, title, body) VALUES (?, ?, ?)", (page_id, page.title, page.body))
+    conn.executemany(
+        "INSERT OR IGNORE INTO provenance (page, document) VALUES (?, ?)",
+        [(page.path, doc) for doc in sorted(set(page.sources))],
+    )
+
+
+def dump(conn: sqlite3.Connection) -> dict:
+    """A canonical, id-free dump of every registry table: equal dumps mean equal registries."""
+    documents = [list(r) for r in conn.execute(f"SELECT {', '.join(DOCUMENT_COLUMNS)} FROM documents ORDER BY id")]
+    pages = [
+        list(r)
+        for r in conn.execute(
+            "SELECT p.path, p.kind, p.title, p.description, p.updated_at, f.title, f.body "
+            "FROM pages p LEFT JOIN pages_fts f ON f.rowid = p.id ORDER BY p.path"
+        )
+    ]
+    provenance = [list(r) for r in conn.execute("SELECT page, document FROM provenance ORDER BY page, document")]
+    orphan_fts = conn.execute("SELECT count(*) FROM pages_fts WHERE rowid NOT IN (SELECT id FROM pages)").fetchone()[0]
+    return {"documents": documents, "pages": pages, "provenance": provenance, "orphan_fts_rows": orphan_fts}

@@ -1,0 +1,55 @@
+"""The KB's observable state, for the crash bench and tests: file hashes over raw/ and wiki/, and the registry."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from wikismith.store import db, layout, registry
+
+# (inode, device, size, mtime_ns) -> sha256: files that the protocol replaced by rename keep their old inode
+# untouched, so a cache keyed on it is sound and makes repeated snapshots of large KBs cheap.
+_hash_cache: dict[tuple[int, int, int, int], str] = {}
+
+
+def file_hashes(root: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for top in (layout.RAW, layout.WIKI):
+        base = os.path.join(root, top)
+        for folder, dirs, files in os.walk(base):
+            dirs.sort()
+            for name in files:
+                path = os.path.join(folder, name)
+                found[os.path.relpath(path, root).replace(os.sep, "/")] = _sha256(path)
+    return dict(sorted(found.items()))
+
+
+def _sha256(path: str) -> str:
+    st = os.lstat(path)
+    key = (st.st_ino, st.st_dev, st.st_size, st.st_mtime_ns)
+    cached = _hash_cache.get(key)
+    if cached is None:
+        with open(path, "rb") as fh:
+            cached = hashlib.file_digest(fh, "sha256").hexdigest()
+        _hash_cache[key] = cached
+    return cached
+
+
+def state(root: str) -> dict:
+    """Everything a user could observe: every file's hash and a canonical registry dump."""
+    conn = db.open_db(os.path.join(root, layout.DB))
+    try:
+        rows = registry.dump(conn)
+    finally:
+        conn.close()
+    return {"files": file_hashes(root), "registry": rows}
+
+
+def scratch_leftovers(root: str) -> list[str]:
+    """Anything left in staging/ or backups/: after recovery there must be nothing."""
+    left = []
+    for folder in (layout.STAGING, layout.BACKUPS):
+        base = os.path.join(root, folder)
+        if os.path.isdir(base):
+            left.extend(f"{folder}/{name}" for name in sorted(os.listdir(base)))
+    return left

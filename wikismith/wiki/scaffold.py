@@ -1,0 +1,42 @@
+"""The files a new knowledge base starts with: the schema page, an empty catalogue, and the log."""
+
+from __future__ import annotations
+
+AGENTS_MD = """\
+# How this wiki is organised
+
+This folder is a wiki compiled by wikismith from the documents in `../raw/`. It is plain Markdown with
+`[[wikilinks]]` and YAML front matter, so any Markdown editor can read it and Obsidian opens it as a vault.
+
+## Page kinds
+
+- `sources/` - each document converted to Markdown, with page markers for PDFs and a tree for long documents.
+- `summaries/` - one page per document: what it is, its key points, its outline, and links to what it touches.
+- `concepts/` - ideas that recur across documents. A short overview, then one section per source document.
+- `entities/` - people, organisations, products, standards, identifiers; built like concept pages.
+- `explorations/` - answers saved from `wikismith query --save` and chat sessions.
+- `reports/` - output of checks such as `wikismith lint`.
+
+## Rules the compiler follows
+
+- Every page starts with front matter: `type`, `title`, `description`, `sources`.
+- A section on a concept or entity page belongs to exactly one source document and cites its summary page.
+  Removing a document removes exactly its sections, and a page with no section left is removed.
+- Every `[[link]]` names a page that exists; `index.md` lists every page; `log.md` records every operation.
+
+You may edit this file to describe your own conventions; wikismith reads it when it compiles.
+"""
+
+INDEX_MD = """\
+# Index
+
+This knowledge base has no pages yet. Add documents with `wikismith add PATH`.
+"""
+
+LOG_MD = "# Log\n\n"
+
+
+def log_line(when: str, operation: str, detail: str) -> str:
+    """One line of log.md: a timestamp, the operation, what it did."""
+    detail = " ".join(detail.split())
+    return f"- {when} **{operation}** {detail}\n"
