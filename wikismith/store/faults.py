@@ -44,11 +44,14 @@ class FaultPlan:
     rules: list[Rule] = field(default_factory=list)
     count: bool = False
     passed: int = 0
+    trace: list[tuple[str, bool]] | None = None  # (what, tearable) per checkpoint, kept when counting
 
-    def hit(self, what: str) -> str | None:
+    def hit(self, what: str, tearable: bool = False) -> str | None:
         """Pass one checkpoint; return "torn" when the caller must tear its write, else act or return None."""
         self.passed += 1
         k = self.passed
+        if self.trace is not None:
+            self.trace.append((what, tearable))
         for rule in self.rules:
             if not rule.matches(k):
                 continue
@@ -65,6 +68,7 @@ def parse(spec: str) -> FaultPlan:
     for part in filter(None, (p.strip() for p in spec.split(","))):
         if part == "count":
             plan.count = True
+            plan.trace = []
             continue
         m = _RULE.match(part)
         if not m:

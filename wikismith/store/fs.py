@@ -21,12 +21,16 @@ LINK_FALLBACK_ERRNOS = frozenset(
 )
 
 
-def _checkpoint(what: str) -> bool:
-    """Pass a checkpoint; True means: tear this write in half and die."""
+def _checkpoint(what: str, *, tearable: bool = False) -> bool:
+    """Pass a checkpoint; True means: tear this write in half and die. A step that cannot tear dies whole."""
     plan = faults.active
     if plan is None:
         return False
-    return plan.hit(what) == "torn"
+    if plan.hit(what, tearable) != "torn":
+        return False
+    if not tearable:
+        faults.die()
+    return True
 
 
 def _torn(fh, data: bytes) -> None:
@@ -38,7 +42,7 @@ def _torn(fh, data: bytes) -> None:
 
 def write_new(path: str, data: bytes) -> None:
     """Write a file that nobody reads yet (staging, backups), durably: write, fsync."""
-    torn = _checkpoint(f"write {path}")
+    torn = _checkpoint(f"write {path}", tearable=True)
     with open(path, "wb") as fh:
         if torn:
             _torn(fh, data)
@@ -49,7 +53,7 @@ def write_new(path: str, data: bytes) -> None:
 
 def atomic_write(path: str, data: bytes) -> None:
     """Replace a file's content all at once: temp file in the same folder, fsync, rename, fsync the folder."""
-    torn = _checkpoint(f"atomic-write {path}")
+    torn = _checkpoint(f"atomic-write {path}", tearable=True)
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.wikismith-tmp")
     with open(tmp, "wb") as fh:
@@ -64,7 +68,7 @@ def atomic_write(path: str, data: bytes) -> None:
 
 def publish(src: str, dst: str, tmp: str) -> None:
     """Move a staged file onto its target by rename; across devices, copy to `tmp` beside it first."""
-    torn = _checkpoint(f"publish {dst}")
+    torn = _checkpoint(f"publish {dst}", tearable=True)
     try:
         if torn:
             raise OSError(errno.EXDEV, "torn publish")  # a rename cannot tear; tear the copy path instead
@@ -80,7 +84,7 @@ def publish(src: str, dst: str, tmp: str) -> None:
 
 def link_or_copy(src: str, dst: str) -> str:
     """Record a before-image: hard link when the file system allows, else a durable copy. Returns "link" or "copy"."""
-    torn = _checkpoint(f"link {src}")
+    torn = _checkpoint(f"link {src}", tearable=True)
     if not torn:
         try:
             os.link(src, dst)
@@ -103,7 +107,7 @@ def _copy_file(src: str, dst: str, *, torn: bool = False) -> None:
 
 def restore(backup: str, dst: str, tmp: str) -> None:
     """Put a before-image back: link or copy it to `tmp` beside the target, then rename over the target."""
-    torn = _checkpoint(f"restore {dst}")
+    torn = _checkpoint(f"restore {dst}", tearable=True)
     if os.path.lexists(tmp):
         os.unlink(tmp)
     linked = False
@@ -121,7 +125,7 @@ def restore(backup: str, dst: str, tmp: str) -> None:
 
 def append(path: str, data: bytes) -> int:
     """Append to a file (created if absent) and fsync it; returns the length it had before."""
-    torn = _checkpoint(f"append {path}")
+    torn = _checkpoint(f"append {path}", tearable=True)
     with open(path, "ab") as fh:
         old = fh.tell()
         if torn:
@@ -214,6 +218,5 @@ def connect(path: str) -> sqlite3.Connection:
 
 def commit(conn: sqlite3.Connection, what: str = "commit") -> None:
     """Commit the open SQLite transaction: one checkpoint. A torn commit is a crash (SQLite itself cannot tear)."""
-    if _checkpoint(f"sqlite {what}"):
-        faults.die()
+    _checkpoint(f"sqlite {what}")
     conn.execute("COMMIT")

@@ -1,0 +1,52 @@
+"""The crash-point bench: every workload, every checkpoint, every mode. Prints JSON; exits 1 unless all survive.
+
+    python bench/crash.py --json                      # the whole matrix
+    python bench/crash.py --workload store-two-changes --mode crash
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.crashkit import MODES, run_matrix  # noqa: E402
+from bench.workloads import WORKLOADS  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print the full JSON report")
+    parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS), help="only these workloads")
+    parser.add_argument("--mode", action="append", choices=MODES, help="only these modes")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
+    started = time.perf_counter()
+    rows = []
+    for name in args.workload or list(WORKLOADS):
+        t0 = time.perf_counter()
+        outcomes = run_matrix(WORKLOADS[name](), tuple(args.mode or MODES), jobs=args.jobs)
+        for outcome in outcomes:
+            rows.append(outcome.as_dict())
+            if not args.json:
+                print(f"{outcome.workload:32} {outcome.mode:22} {outcome.survived}/{outcome.states}", flush=True)
+        if not args.json:
+            print(f"  ({time.perf_counter() - t0:.1f} s)", flush=True)
+    states = sum(r["states"] for r in rows)
+    survived = sum(r["survived"] for r in rows)
+    report = {"workloads": rows, "states": states, "survived": survived, "all_survived": states == survived,
+              "seconds": round(time.perf_counter() - started, 1)}
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(f"total {survived}/{states} states survived in {report['seconds']} s")
+    return 0 if states == survived and states > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

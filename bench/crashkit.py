@@ -1,0 +1,255 @@
+"""The crash-point engine: run a workload interrupted at every checkpoint, recover, and judge the KB's state.
+
+A workload is a before-state (built once into a template folder) and a list of steps, each one transaction. The
+clean run records the state after each step; an interrupted run survives when, after recovery, the KB equals one of
+those states exactly (before, after step 1, ..., after the last step), scratch folders are empty and doctor finds
+nothing. Each interrupted run is a forked child that really dies (SIGKILL) or really raises.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable
+
+from wikismith import doctor
+from wikismith.store import faults, snapshot
+from wikismith.store.store import Store
+
+MODES = ("error-once", "error-forever", "crash", "torn", "crash-during-recovery")
+Step = Callable[[str], None]
+
+
+@dataclass
+class Workload:
+    name: str
+    build: Callable[[str], None]  # makes the before-state KB in an empty folder
+    steps: list[Step]
+    copy_names: tuple[str, ...] = ("log.md",)  # files changed in place (appends): copied, not linked, per run
+
+
+@dataclass
+class Outcome:
+    workload: str
+    mode: str
+    states: int = 0
+    survived: int = 0
+    failures: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"workload": self.workload, "mode": self.mode, "states": self.states, "survived": self.survived,
+                "failures": self.failures[:20], "failures_total": len(self.failures)}
+
+
+# -- processes ------------------------------------------------------------------------------------------------------
+
+def run_child(fn: Callable[[], None], spec: str | None) -> tuple[int, list[tuple[str, bool]]]:
+    """Run fn in a forked child under fault spec; returns (exit status, checkpoint trace when spec has count)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 0
+        try:
+            os.close(read_fd)
+            faults.configure(spec)
+            fn()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            code = 1
+        try:
+            plan = faults.active
+            payload = json.dumps(plan.trace if plan and plan.trace is not None else []).encode()
+            os.write(write_fd, payload)
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    chunks = []
+    while chunk := os.read(read_fd, 1 << 16):
+        chunks.append(chunk)
+    os.close(read_fd)
+    _, status = os.waitpid(pid, 0)
+    trace = [tuple(item) for item in json.loads(b"".join(chunks) or b"[]")]
+    return status, trace
+
+
+def run_steps(steps: list[Step], root: str) -> Callable[[], None]:
+    def go() -> None:
+        for step in steps:
+            step(root)
+    return go
+
+
+def recover(root: str) -> None:
+    store = Store(root)
+    try:
+        store.recover(force=True)
+    finally:
+        store.close()
+
+
+# -- cloning and judging --------------------------------------------------------------------------------------------
+
+def clone(template: str, dest: str, copy_names: tuple[str, ...]) -> None:
+    """Copy the template: .wikismith/ whole; raw/ and wiki/ as hard links except files changed in place."""
+    def link_or_copy(src, dst):
+        if os.path.basename(src) in copy_names:
+            return shutil.copy2(src, dst)
+        os.link(src, dst)
+        return dst
+
+    shutil.copytree(os.path.join(template, ".wikismith"), os.path.join(dest, ".wikismith"))
+    for top in ("raw", "wiki"):
+        shutil.copytree(os.path.join(template, top), os.path.join(dest, top), copy_function=link_or_copy)
+
+
+def judge(root: str, accepted: list[dict]) -> str | None:
+    """None when the KB is in an accepted state with nothing left over; else what is wrong."""
+    state = snapshot.state(root)
+    if state not in accepted:
+        return _diff(state, accepted)
+    left = snapshot.scratch_leftovers(root)
+    if left:
+        return f"scratch left over: {left[:3]}"
+    report = doctor.examine(root)
+    if not report.healthy:
+        return "doctor: " + "; ".join(f.problem for f in report.findings[:3])
+    return None
+
+
+def _diff(state: dict, accepted: list[dict]) -> str:
+    nearest = min(accepted, key=lambda s: _distance(state, s))
+    files, want = state["files"], nearest["files"]
+    changed = sorted(p for p in set(files) | set(want) if files.get(p) != want.get(p))
+    registry = [k for k in state["registry"] if state["registry"][k] != nearest["registry"][k]]
+    return f"state matches no accepted state; nearest differs in files {changed[:4]} registry {registry}"
+
+
+def _distance(a: dict, b: dict) -> int:
+    fa, fb = a["files"], b["files"]
+    return sum(fa.get(p) != fb.get(p) for p in set(fa) | set(fb)) + sum(
+        a["registry"][k] != b["registry"][k] for k in a["registry"]
+    )
+
+
+# -- the matrix -----------------------------------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, workload: Workload, workdir: str):
+        self.w = workload
+        self.workdir = workdir
+        self.template = os.path.join(workdir, "template")
+        os.makedirs(self.template)
+        workload.build(self.template)
+        recover(self.template)
+        self.accepted = [snapshot.state(self.template)]
+        self._counter = 0
+        self.trace = self._clean_run()
+
+    def _fresh(self) -> str:
+        self._counter += 1
+        root = os.path.join(self.workdir, f"run{self._counter}")
+        clone(self.template, root, self.w.copy_names)
+        return root
+
+    def _clean_run(self) -> list[tuple[str, bool]]:
+        root = self._fresh()
+        trace: list[tuple[str, bool]] = []
+        for step in self.w.steps:
+            status, step_trace = run_child(run_steps([step], root), "count")
+            if status != 0:
+                raise RuntimeError(f"{self.w.name}: the clean run failed (status {status})")
+            trace.extend(step_trace)
+            self.accepted.append(snapshot.state(root))
+        final = self._fresh()
+        status, whole = run_child(run_steps(self.w.steps, final), "count")
+        if status != 0 or snapshot.state(final) != self.accepted[-1]:
+            raise RuntimeError(f"{self.w.name}: two clean runs disagree; the workload is not deterministic")
+        shutil.rmtree(root)
+        shutil.rmtree(final)
+        return whole
+
+    def checkpoints(self, mode: str) -> list[int]:
+        ks = range(1, len(self.trace) + 1)
+        if mode == "torn":
+            return [k for k in ks if self.trace[k - 1][1]]
+        return list(ks)
+
+    def run_state(self, mode: str, k: int) -> list[tuple[str, str | None]]:
+        """Run one interrupted state (several for crash-during-recovery); returns (label, problem) pairs."""
+        spec = {"error-once": f"error@{k}", "error-forever": f"error@{k}+", "crash": f"crash@{k}",
+                "torn": f"torn@{k}", "crash-during-recovery": f"crash@{k}"}[mode]
+        results = []
+        root = self._fresh()
+        try:
+            run_child(run_steps(self.w.steps, root), spec)
+            if mode != "crash-during-recovery":
+                recover(root)
+                results.append((f"{spec} at {self.trace[k - 1][0]}", judge(root, self.accepted)))
+                return results
+            crashed = root + ".crashed"
+            shutil.copytree(root, crashed, symlinks=True)
+            _, rec_trace = run_child(lambda: recover(root), "count")
+            shutil.rmtree(root)
+            for j in range(1, len(rec_trace) + 1):
+                shutil.copytree(crashed, root, symlinks=True)
+                run_child(lambda: recover(root), f"crash@{j}")
+                recover(root)
+                results.append((f"{spec} then recovery crash@{j} at {rec_trace[j - 1][0]}", judge(root, self.accepted)))
+                shutil.rmtree(root)
+            shutil.rmtree(crashed)
+            return results
+        except Exception:
+            return results + [(spec, "bench error: " + traceback.format_exc(limit=3))]
+        finally:
+            for path in (root, root + ".crashed"):
+                if os.path.exists(path):
+                    shutil.rmtree(path)
+
+
+def run_matrix(workload: Workload, modes=MODES, *, jobs: int = 2, tmp: str | None = None) -> list[Outcome]:
+    workdir = tempfile.mkdtemp(prefix=f"crash-{workload.name}-", dir=tmp)
+    try:
+        bench = Bench(workload, workdir)
+        tasks = [(mode, k) for mode in modes for k in bench.checkpoints(mode)]
+        results = _map(bench, tasks, jobs)
+        outcomes = {mode: Outcome(workload.name, mode) for mode in modes}
+        for (mode, _k), pairs in zip(tasks, results):
+            for label, problem in pairs:
+                outcome = outcomes[mode]
+                outcome.states += 1
+                if problem is None:
+                    outcome.survived += 1
+                else:
+                    outcome.failures.append({"state": label, "problem": problem})
+        return list(outcomes.values())
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _map(bench: Bench, tasks, jobs: int):
+    if jobs <= 1 or len(tasks) < 4:
+        return [bench.run_state(mode, k) for mode, k in tasks]
+    import multiprocessing
+
+    global _BENCH
+    _BENCH = bench
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(jobs, initializer=_worker_init) as pool:
+        return pool.map(_worker_run, tasks, chunksize=1)
+
+
+_BENCH: Bench | None = None
+
+
+def _worker_init() -> None:
+    # Each worker clones into its own run folders: give it its own counter space.
+    _BENCH._counter = os.getpid() * 100000
+
+
+def _worker_run(task):
+    return _BENCH.run_state(*task)
