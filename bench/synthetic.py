@@ -58,8 +58,9 @@ def change_mutation(pages: int, seed: int = 0) -> Mutation:
         m.writes[page_path(i)] = page_text(i, seed).encode()
         m.put_pages.append(page_row(i, seed, doc))
     if pages:
-        rewrite = [(seed * 37 + j * 11) % pages for j in range(5)]
-        delete = sorted({(seed * 53 + 5 + j * 13) % pages for j in range(3)} - set(rewrite))
+        rewrite = sorted({(seed * 37 + j * 11) % pages for j in range(5)})
+        delete = [i for i in ((seed * 53 + 5 + j * 13) % pages for j in range(pages)) if i not in rewrite]
+        delete = list(dict.fromkeys(delete))[:3]
         for i in rewrite:
             m.writes[page_path(i)] = page_text(i, seed + 1).encode()
             m.put_pages.append(page_row(i, seed + 1, doc))

@@ -12,8 +12,8 @@ from wikismith.errors import WikismithError
 
 def run(group: click.Group, argv: list[str] | None) -> int:
     try:
-        group.main(args=argv, prog_name="wikismith", standalone_mode=False)
-        return 0
+        result = group.main(args=argv, prog_name="wikismith", standalone_mode=False)
+        return result if isinstance(result, int) else 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:

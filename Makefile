@@ -1,0 +1,48 @@
+# Two commands from nothing: `make demo` and `make test`. Each builds .venv when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+KB     ?= demo-kb
+
+.PHONY: demo test crash-bench overhead-bench bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.runtime: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: requirements-dev.lock $(VENV)/.runtime
+	$(BIN)/pip install -q -r requirements-dev.lock
+	touch $@
+
+demo: $(VENV)/.runtime
+	rm -rf $(KB)
+	$(BIN)/wikismith init $(KB)
+	$(BIN)/wikismith --kb $(KB) status
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest -n 2 --durations=15 tests
+
+crash-bench: $(VENV)/.dev
+	$(BIN)/python bench/crash.py --json
+
+overhead-bench: $(VENV)/.dev
+	$(BIN)/python bench/overhead.py --json
+
+bench: crash-bench overhead-bench
+
+# Re-pin every dependency from a fresh environment (run after changing pyproject.toml).
+lock:
+	rm -rf /tmp/wikismith-lock && $(PYTHON) -m venv /tmp/wikismith-lock
+	/tmp/wikismith-lock/bin/python -m pip install -q --upgrade pip
+	/tmp/wikismith-lock/bin/pip install -q .
+	/tmp/wikismith-lock/bin/pip freeze --exclude wikismith > requirements.lock
+	/tmp/wikismith-lock/bin/pip install -q '.[dev]'
+	/tmp/wikismith-lock/bin/pip freeze --exclude wikismith | grep -vxFf requirements.lock > requirements-dev.lock
+
+clean:
+	rm -rf $(VENV) $(KB) build *.egg-info
