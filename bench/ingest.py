@@ -1,0 +1,107 @@
+"""Ingest figures: PDF conversion speed, the seven typing PEPs offline, and 500 documents added one by one.
+
+    python bench/ingest.py --json [--bulk 500]
+
+Targets (issue 3): >= 300 PDF pages/s on GeoTopo-komprimiert.pdf; the seven PEPs in <= 5 s; mean add time of
+documents 451-500 / documents 1-50 <= 1.2; peak memory <= 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+CORPUS = os.path.join(os.path.dirname(REPO), "shared", "corpus")
+
+from wikismith.add import add_paths  # noqa: E402
+from wikismith.ingest import Limits, convert  # noqa: E402
+from wikismith.kb import KnowledgeBase  # noqa: E402
+
+TOPICS = ("crash recovery", "write-ahead log", "atomic rename", "hard link", "page cache", "file system",
+          "transaction journal", "lock file", "checksum", "backup folder", "power failure", "fsync call",
+          "commit point", "rollback step", "staging area", "registry table", "full-text index", "schema version")
+NAMES = ("SQLite", "POSIX", "Linux", "ext4", "XFS", "Btrfs", "NTFS", "APFS", "ZFS", "WAL", "FTS5", "JSON")
+
+
+def generated_document(i: int) -> str:
+    """A deterministic note that shares concepts with its neighbours, about 1.5 KB."""
+    a, b, c = (TOPICS[(i * k) % len(TOPICS)] for k in (1, 3, 7))
+    n1, n2 = NAMES[i % len(NAMES)], NAMES[(i * 5 + 1) % len(NAMES)]
+    lines = [f"# Note {i}: {a.title()} and {b.title()}", ""]
+    for j in range(6):
+        lines.append(f"The {a} interacts with the {b} on {n1} in case {i}-{j}. A careful {c} keeps the {a} "
+                     f"consistent when {n2} reports an error. Engineers measure the {b} before they trust the {c}.")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def pdf_speed() -> dict:
+    path = os.path.join(CORPUS, "pdf", "GeoTopo-komprimiert.pdf")
+    runs = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        doc = convert(path, Limits())
+        runs.append(time.perf_counter() - t0)
+    pages = doc.page_count or len(doc.pages or [])
+    best = min(runs)
+    return {"file": "GeoTopo-komprimiert.pdf", "pages": pages, "seconds": round(best, 3),
+            "pages_per_s": round(pages / best, 1), "target_ge_300": pages / best >= 300}
+
+
+def peps(tmp: str) -> dict:
+    kb = KnowledgeBase.init(os.path.join(tmp, "peps-kb"))
+    t0 = time.perf_counter()
+    report = add_paths(kb, [os.path.join(CORPUS, "peps")])
+    seconds = time.perf_counter() - t0
+    added = len(report.by_status("added"))
+    kb.close()
+    return {"documents": added, "seconds": round(seconds, 2), "target_le_5s": seconds <= 5 and added == 7}
+
+
+def bulk(tmp: str, count: int) -> dict:
+    docs = os.path.join(tmp, "bulk-docs")
+    os.makedirs(docs)
+    for i in range(count):
+        with open(os.path.join(docs, f"note-{i:04d}.md"), "w", encoding="utf-8") as fh:
+            fh.write(generated_document(i))
+    kb = KnowledgeBase.init(os.path.join(tmp, "bulk-kb"))
+    times = []
+    for i in range(count):
+        t0 = time.perf_counter()
+        report = add_paths(kb, [os.path.join(docs, f"note-{i:04d}.md")])
+        times.append(time.perf_counter() - t0)
+        if report.failed:
+            raise RuntimeError(f"bulk add failed: {report.outcomes[-1].detail}")
+    status = kb.status()
+    kb.close()
+    window = max(1, count // 10)
+    early, late = statistics.mean(times[:window]), statistics.mean(times[-window:])
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"documents": count, "pages": status["pages_total"], "mean_first_ms": round(early * 1000, 1),
+            "mean_last_ms": round(late * 1000, 1), "ratio_last_to_first": round(late / early, 3),
+            "target_ratio_le_1_2": late / early <= 1.2, "peak_memory_mb": round(peak_mb, 1),
+            "target_memory_le_500mb": peak_mb <= 500, "total_s": round(sum(times), 1)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--bulk", type=int, default=500)
+    args = parser.parse_args()
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
+    with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
+        result = {"pdf": pdf_speed(), "peps": peps(tmp), "bulk": bulk(tmp, args.bulk)}
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

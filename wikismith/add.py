@@ -1,0 +1,160 @@
+"""`add`: files and folders into the KB, one transaction per document.
+
+Slow work (reading, converting, compiling) happens without the lock; only the merge into the KB's current pages
+and the apply hold it. A file that cannot be converted is reported and skipped; an error of the store itself (a
+full disk, an I/O error) stops the command, with every document before it committed and the current one rolled back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass, field
+from typing import Callable
+
+from wikismith import clock
+from wikismith.errors import WikismithError
+from wikismith.store import layout
+
+SKIP_NAMES = {layout.STATE, "__pycache__", "node_modules"}
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    status: str  # added, updated, skipped, failed, would-add, would-update
+    detail: str = ""
+    doc_id: str = ""
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"path": self.path, "status": self.status, "detail": self.detail, "id": self.doc_id,
+                "warnings": self.warnings, "seconds": round(self.seconds, 3)}
+
+
+@dataclass
+class AddReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    stopped: str | None = None  # why the command stopped early (a store error), if it did
+
+    def by_status(self, status: str) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.by_status("failed")) or self.stopped is not None
+
+
+Progress = Callable[[int, int, str, str], None]  # (index, total, path, phase)
+
+
+def expand(paths: list[str], kb_root: str) -> tuple[list[str], list[FileOutcome]]:
+    """Files to add, in a stable order, and outcomes for what cannot be added at all."""
+    from wikismith.ingest import SUPPORTED_SUFFIXES
+
+    files: list[str] = []
+    problems: list[FileOutcome] = []
+    state_dir = os.path.join(kb_root, layout.STATE)
+    for given in paths:
+        path = os.path.abspath(given)
+        if not os.path.lexists(path):
+            problems.append(FileOutcome(given, "failed", "no such file or folder"))
+        elif os.path.isdir(path):
+            for folder, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_NAMES
+                                 and os.path.join(folder, d) != state_dir)
+                for name in sorted(names):
+                    if name.startswith("."):
+                        continue
+                    full = os.path.join(folder, name)
+                    if os.path.splitext(name)[1].lower() in SUPPORTED_SUFFIXES:
+                        files.append(full)
+                    else:
+                        problems.append(FileOutcome(full, "skipped", "not a supported document type"))
+        else:
+            files.append(path)
+    seen: set[str] = set()
+    unique = [f for f in files if not (f in seen or seen.add(f))]
+    return unique, problems
+
+
+def read_source(path: str, max_bytes: int) -> bytes:
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise WikismithError(f"{path}: not a regular file (a folder, FIFO, socket or device is never read)")
+    if st.st_size > max_bytes:
+        raise WikismithError(f"{path}: {st.st_size / 1e6:.1f} MB is over the limit of {max_bytes / 1e6:.0f} MB "
+                             "(config key max_file_mb)")
+    with open(path, "rb") as fh:
+        return fh.read(max_bytes + 1)
+
+
+def add_paths(kb, paths: list[str], *, dry_run: bool = False, progress: Progress | None = None) -> AddReport:
+    import time
+
+    from wikismith.ingest import Limits
+
+    report = AddReport()
+    files, problems = expand(paths, kb.root)
+    report.outcomes.extend(problems)
+    cfg = kb.config
+    limits = Limits(max_file_bytes=int(float(cfg["max_file_mb"]) * 1024 * 1024),
+                    timeout_s=float(cfg["convert_timeout"]),
+                    max_text_chars=int(float(cfg["max_text_mb"]) * 1024 * 1024),
+                    long_document_pages=int(cfg["long_document_pages"]))
+    for index, path in enumerate(files, 1):
+        started = time.perf_counter()
+        if progress:
+            progress(index, len(files), path, "reading")
+        try:
+            outcome = _add_one(kb, path, limits, dry_run, lambda phase: progress and progress(index, len(files), path, phase))
+        except WikismithError as exc:
+            outcome = FileOutcome(path, "failed", str(exc))
+        except OSError as exc:
+            # The store itself failed (the document was rolled back): later documents would fail alike.
+            report.outcomes.append(FileOutcome(path, "failed", _os_reason(exc)))
+            report.stopped = f"stopped after a storage error on {path}: {_os_reason(exc)}"
+            break
+        outcome.seconds = time.perf_counter() - started
+        report.outcomes.append(outcome)
+    return report
+
+
+def _add_one(kb, path: str, limits, dry_run: bool, phase) -> FileOutcome:
+    from wikismith.compile.draft import SourceInfo
+    from wikismith.compile.extractive import compile_document
+    from wikismith.ingest import convert, sniff
+    from wikismith.view import StoreView
+    from wikismith.wiki.merge import build_mutation
+
+    try:
+        data = read_source(path, limits.max_file_bytes)
+    except OSError as exc:
+        raise WikismithError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    view = StoreView(kb.store)
+    same = view.document_by_hash(digest)
+    if same is not None:
+        return FileOutcome(path, "skipped", f"same content as {same['name']} (already in the KB)", same["id"])
+    if dry_run:
+        old = view.document_by_source(path)
+        return FileOutcome(path, "would-update" if old else "would-add", "", old["id"] if old else "")
+    phase("converting")
+    doc = convert(path, limits)
+    source = SourceInfo(name=os.path.basename(path), origin=f"file:{os.path.basename(path)}", hash=digest, kind=sniff(path),
+                        source_path=path, raw_file=path, size=len(data))
+    phase("compiling")
+    draft = compile_document(doc, source)
+    phase("writing")
+    with kb.store.locked():
+        result = build_mutation(draft, StoreView(kb.store), when=clock.now_iso(), raw_bytes=data)
+        if result.mutation is not None:
+            kb.store.apply_locked(result.mutation)
+    return FileOutcome(path, result.action, result.reason, result.doc_id, list(draft.warnings))
+
+
+def _os_reason(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"

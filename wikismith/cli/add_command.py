@@ -1,0 +1,106 @@
+"""`wikismith add`: documents into the KB, each its own transaction, with progress and a final table."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from wikismith.cli.common import console, open_kb, print_json
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--dry-run", is_flag=True, help="List what would be added, updated and skipped; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome of every file as JSON.")
+@click.pass_context
+def add(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Add documents: files, folders (recursive), or both.
+
+    \b
+    Each document is one transaction: interrupted, the KB keeps every document
+    already added, and running the same command again skips them (same content)
+    and carries on. A file already added from the same path with new content is
+    updated in place. Formats: PDF, Markdown, reStructuredText, text, HTML,
+    Word, PowerPoint, Excel, EPUB, Jupyter, CSV, JSON, XML/RSS, Outlook .msg.
+
+    Exit status: 0 when nothing failed, 1 when any file failed, 2 on a usage error.
+    """
+    from wikismith.add import add_paths
+
+    kb = open_kb(ctx)
+    reporter = _Reporter(enabled=not as_json)
+    with reporter:
+        report = add_paths(kb, list(paths), dry_run=dry_run, progress=reporter.update)
+    if as_json:
+        print_json({
+            "dry_run": dry_run,
+            "files": [o.as_dict() for o in report.outcomes],
+            "counts": {s: len(report.by_status(s)) for s in
+                       ("added", "updated", "skipped", "failed", "would-add", "would-update")},
+            "stopped": report.stopped,
+        })
+    else:
+        _print_table(report, dry_run)
+    ctx.exit(1 if report.failed else 0)
+
+
+class _Reporter:
+    """A rich progress bar on a terminal; plain lines on stderr when piped; nothing for --json."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.tty = enabled and sys.stderr.isatty()
+        self.bar = None
+        self.task = None
+
+    def __enter__(self):
+        if self.tty:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def update(self, index: int, total: int, path: str, phase: str) -> None:
+        if not self.enabled:
+            return
+        name = path.rsplit("/", 1)[-1]
+        if self.bar is None:
+            if phase == "reading":
+                click.echo(f"[{index}/{total}] {path}", err=True)
+            return
+        if self.task is None:
+            self.task = self.bar.add_task("", total=total)
+        self.bar.update(self.task, completed=index - 1, description=f"{phase:10} {name[:50]}")
+
+
+def _print_table(report, dry_run: bool) -> None:
+    from rich.table import Table
+
+    out = console()
+    if report.outcomes:
+        table = Table(show_edge=False)
+        table.add_column("status")
+        table.add_column("file")
+        table.add_column("detail")
+        for o in report.outcomes:
+            detail = o.detail or (f"as {o.doc_id}" if o.doc_id else "")
+            if o.warnings:
+                detail = (detail + "; " if detail else "") + "warning: " + "; ".join(o.warnings)
+            style = {"failed": "red", "skipped": "dim", "added": "green", "updated": "yellow"}.get(o.status, "")
+            table.add_row(f"[{style}]{o.status}[/{style}]" if style else o.status, o.path, detail)
+        out.print(table)
+    counts = {s: len(report.by_status(s)) for s in ("added", "updated", "skipped", "failed")}
+    if dry_run:
+        counts = {"would add": len(report.by_status("would-add")), "would update": len(report.by_status("would-update")),
+                  "skipped": counts["skipped"], "failed": counts["failed"]}
+    out.print(", ".join(f"{n} {s}" for s, n in counts.items()) + ("  (dry run: nothing changed)" if dry_run else ""))
+    if report.stopped:
+        out.print(f"[red]{report.stopped}[/red]; the knowledge base keeps every document added before it")

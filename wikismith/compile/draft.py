@@ -1,0 +1,52 @@
+"""Draft: what a compiler makes of one document, before it meets the KB.
+
+A Draft is a plain value, built slowly and without the lock (an extractive pass, or minutes of LLM calls). Under the
+lock, wiki/merge.py turns it into a Mutation against the KB as it is at that instant: concept and entity pages get
+this document's section upserted into whatever they hold then, so drafts prepared in parallel never overwrite each
+other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a document came from and what its bytes are."""
+
+    name: str  # what the user knows it by: the file name, or a URL's last part
+    origin: str  # "file", a URL, or "pageindex-cloud:<id>"
+    hash: str  # sha256 of the raw bytes (or of the cloud document's content)
+    kind: str  # pdf, markdown, html, docx, ...
+    source_path: str | None = None  # absolute path as added, to recognise a re-add of an edited file
+    raw_file: str | None = None  # where to read the bytes to keep under raw/ (None: no raw copy)
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """This document's part of one concept or entity page."""
+
+    kind: str  # "concept" or "entity"
+    key: str  # the normalised name: "type hint" for "Type Hints", "type-hints", ...
+    title: str  # the display name for a new page
+    section: str  # markdown: what this document says about it
+    description: str  # one line, used when the page is new
+    strong: bool  # True: make the page if it does not exist; False: only add to an existing page
+    overview: str = ""  # a synthesized overview (LLM compilers); empty: merge derives one from the sections
+
+
+@dataclass
+class Draft:
+    source: SourceInfo
+    title: str
+    description: str
+    key_points: list[str]
+    body: str  # the summary page's prose under its heading (may be empty for the extractive compiler)
+    source_markdown: str  # the converted document, page markers included
+    outline: list[tuple[int, str, int | None]] = field(default_factory=list)  # (level, title, page)
+    tree: dict | None = None  # the long-document tree (TreeNode.to_dict()), or None
+    contributions: list[Contribution] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    page_count: int | None = None

@@ -1,0 +1,59 @@
+"""The offline compiler: a Draft from a converted document with no model, deterministically.
+
+Key sentences make the key points, key phrases become concepts, names, acronyms and identifiers become entities;
+each gets this document's best sentences about it as its section.
+"""
+
+from __future__ import annotations
+
+from wikismith.compile import extract
+from wikismith.compile.draft import Contribution, Draft, SourceInfo
+
+KEY_POINTS = 5
+CONCEPTS = 12
+ENTITIES = 10
+STRONG_RANK = 8  # the top phrases of a document get pages of their own; the rest only join existing pages
+
+
+def compile_document(doc, source: SourceInfo) -> Draft:
+    text = doc.markdown
+    title = doc.title.strip() or source.name
+    contributions = []
+    for kind, items in (("concept", extract.key_phrases(text, limit=CONCEPTS)),
+                        ("entity", extract.entities(text, limit=ENTITIES))):
+        for rank, item in enumerate(items):
+            best = extract.best_sentences_for(text, item.key, n=3)
+            if not best:
+                continue
+            section = "\n".join(f"- {_safe(sentence)}" for sentence in best)
+            noun = "concept" if kind == "concept" else getattr(item, "kind", "entity")
+            contributions.append(Contribution(
+                kind=kind, key=item.key, title=_safe(item.display), section=section,
+                description=f"{_safe(item.display)}: a {noun} from {_safe(title)}",
+                strong=rank < STRONG_RANK and item.count >= 2,
+            ))
+    tree = doc.tree.to_dict() if getattr(doc, "tree", None) else None
+    return Draft(
+        source=source,
+        title=_safe(title),
+        description=_safe(extract.describe(text, title)),
+        key_points=[_safe(s) for s in extract.key_sentences(text, n=KEY_POINTS)],
+        body="",
+        source_markdown=_escape_markers(text),
+        outline=[(e.level, _safe(e.title), e.page) for e in doc.outline],
+        tree=tree,
+        contributions=contributions,
+        warnings=list(doc.warnings),
+        page_count=getattr(doc, "page_count", None),
+    )
+
+
+def _safe(text: str) -> str:
+    """One line of prose that cannot open a section marker or a heading on a page."""
+    return _escape_markers(" ".join(str(text).split()))
+
+
+def _escape_markers(text: str) -> str:
+    # A document's own "<!-- source:x -->" must never be read back as one of our section boundaries.
+    return text.replace("<!-- source:", "<!-- quoted source:").replace("<!-- /source:", "<!-- quoted /source:") \
+        .replace("<!-- overview -->", "<!-- quoted overview -->").replace("<!-- /overview -->", "<!-- quoted /overview -->")

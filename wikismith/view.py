@@ -1,0 +1,56 @@
+"""KBView over a Store: the reads wiki/merge.py makes while building a Mutation under the lock."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+from wikismith.store.store import Store
+
+_DOC_COLUMNS = ("id", "name", "kind", "hash", "origin", "added_at", "source_path", "raw_path", "meta")
+
+
+class StoreView:
+    def __init__(self, store: Store):
+        self.store = store
+        self.conn: sqlite3.Connection = store.conn
+
+    def _doc(self, where: str, value: str) -> dict | None:
+        row = self.conn.execute(f"SELECT {', '.join(_DOC_COLUMNS)} FROM documents WHERE {where} = ? ORDER BY id LIMIT 1",
+                                (value,)).fetchone()
+        return dict(zip(_DOC_COLUMNS, row)) if row else None
+
+    def document_by_hash(self, digest: str) -> dict | None:
+        return self._doc("hash", digest)
+
+    def document_by_source(self, source_path: str) -> dict | None:
+        return self._doc("source_path", source_path)
+
+    def document_ids(self) -> set[str]:
+        return {row[0] for row in self.conn.execute("SELECT id FROM documents")}
+
+    def pages_of_document(self, doc_id: str) -> list[str]:
+        return [row[0] for row in self.conn.execute(
+            "SELECT page FROM provenance WHERE document = ? ORDER BY page", (doc_id,))]
+
+    def read(self, path: str) -> str | None:
+        try:
+            with open(self.store.path(path), encoding="utf-8") as fh:
+                return fh.read()
+        except FileNotFoundError:
+            return None
+
+    def exists(self, path: str) -> bool:
+        return os.path.lexists(self.store.path(path))
+
+    def existing(self, paths: set[str]) -> set[str]:
+        found: set[str] = set()
+        ordered = sorted(paths)
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i : i + 500]
+            marks = ", ".join("?" * len(chunk))
+            found.update(r[0] for r in self.conn.execute(f"SELECT path FROM pages WHERE path IN ({marks})", chunk))
+        return found
+
+    def index_rows(self) -> list[tuple[str, str, str, str]]:
+        return self.conn.execute("SELECT kind, path, title, description FROM pages ORDER BY kind, path").fetchall()

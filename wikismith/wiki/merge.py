@@ -1,0 +1,233 @@
+"""Turn a Draft into a Mutation against the KB as it is now. Runs under the exclusive lock, in milliseconds.
+
+What it guarantees: a re-added edited document replaces its old contributions (never duplicates them), a
+concept or entity page holds one section per contributing document, a page whose last section goes is deleted,
+index.md lists every page, log.md gets one line, and no written page links to a page that will not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import unicodedata
+from dataclasses import dataclass
+from typing import Protocol
+
+from wikismith.compile.draft import Draft
+from wikismith.store.mutation import DocumentRow, Mutation, PageRow
+from wikismith.wiki import frontmatter, pages, scaffold, sections
+from wikismith.wiki.links import find_links, unlink_unknown
+from wikismith.wiki.slug import slugify, unique_slug
+
+MAX_OVERVIEW_CHARS = 400
+
+
+class KBView(Protocol):
+    """What merge may read of the KB (under the lock)."""
+
+    def document_by_hash(self, digest: str) -> dict | None: ...
+    def document_by_source(self, source_path: str) -> dict | None: ...
+    def document_ids(self) -> set[str]: ...
+    def pages_of_document(self, doc_id: str) -> list[str]: ...
+    def read(self, path: str) -> str | None: ...
+    def exists(self, path: str) -> bool: ...
+    def existing(self, paths: set[str]) -> set[str]: ...
+    def index_rows(self) -> list[tuple[str, str, str, str]]: ...
+
+
+@dataclass
+class MergeResult:
+    action: str  # "added", "updated" or "skipped"
+    doc_id: str
+    mutation: Mutation | None
+    reason: str = ""
+
+
+def build_mutation(draft: Draft, view: KBView, *, when: str, raw_bytes: bytes | None) -> MergeResult:
+    src = draft.source
+    same = view.document_by_hash(src.hash)
+    if same is not None:
+        return MergeResult("skipped", same["id"], None, f"same content as {same['name']} (already in the KB)")
+    old = view.document_by_source(src.source_path) if src.source_path else None
+    doc_id = old["id"] if old else unique_slug(slugify(_stem(src.name)), view.document_ids())
+    m = Mutation(label=f"{'update' if old else 'add'} {src.name}")
+    work = _Work(view, m)
+    if old:
+        _forget(doc_id, old, view, work)
+
+    contributed = {"concept": [], "entity": []}
+    for c in sorted(draft.contributions, key=lambda c: (c.kind, c.key)):
+        path = pages.page_path(c.kind, slugify(c.key))
+        if path in work.written or any(path == p for p, _ in contributed[c.kind]):
+            continue
+        current = work.current(path)
+        if current is None and not c.strong:
+            continue
+        _add_section(work, path, current, c, doc_id, draft, when)
+        contributed[c.kind].append((path, c.title))
+
+    linked = {kind: [(pages.target_of(p), _title_of(work.current(p)) or t) for p, t in items]
+              for kind, items in contributed.items()}
+    summary = pages.page_path("summary", doc_id)
+    source = pages.page_path("source", doc_id)
+    work.put(summary, "summary", draft.title, draft.description, pages.render_summary(doc_id, draft, linked, when), [doc_id], when)
+    work.put(source, "source", draft.title, draft.description,
+             pages.render_source(doc_id, draft.title, draft.description, src.origin, draft.source_markdown), [doc_id], when)
+    tree = pages.tree_path(doc_id)
+    if draft.tree:
+        m.writes[tree] = pages.render_tree_json(draft.tree).encode("utf-8")
+        m.deletes.discard(tree)
+    raw_path = _raw_path(src, doc_id, old, view, m) if raw_bytes is not None else None
+    if raw_path:
+        m.writes[raw_path] = raw_bytes
+
+    work.drop_broken_links()
+    m.writes["wiki/index.md"] = pages.render_index(work.index_rows()).encode("utf-8")
+    verb = "update" if old else "add"
+    # No wikilinks in the log: it is append-only, and a later removal must not leave a broken link behind.
+    m.appends["wiki/log.md"] = scaffold.log_line(when, verb, f"{src.name} as summaries/{doc_id}").encode()
+    meta = {"warnings": draft.warnings, "page_count": draft.page_count, "size": src.size,
+            "tree": bool(draft.tree), "title": draft.title}
+    m.put_documents.append(DocumentRow(id=doc_id, name=src.name, kind=src.kind, hash=src.hash, origin=src.origin,
+                                       added_at=when, source_path=src.source_path, raw_path=raw_path,
+                                       meta=json.dumps(meta, sort_keys=True)))
+    return MergeResult("updated" if old else "added", doc_id, m)
+
+
+class _Work:
+    """The pages this merge has touched so far, over the KB as it is."""
+
+    def __init__(self, view: KBView, mutation: Mutation):
+        self.view = view
+        self.m = mutation
+        self.written: dict[str, str] = {}
+        self.rows: dict[str, PageRow] = {}
+
+    def current(self, path: str) -> str | None:
+        if path in self.written:
+            return self.written[path]
+        if path in self.m.deletes:
+            return None
+        return self.view.read(path)
+
+    def put(self, path, kind, title, description, text, sources, when) -> None:
+        self.written[path] = text
+        self.m.deletes.discard(path)
+        self.m.drop_pages.discard(path)
+        self.rows[path] = PageRow(path=path, kind=kind, title=title, updated_at=when, description=description,
+                                  body=text, sources=tuple(sorted(sources)))
+
+    def delete(self, path: str) -> None:
+        self.written.pop(path, None)
+        self.rows.pop(path, None)
+        self.m.deletes.add(path)
+        self.m.drop_pages.add(path)
+
+    def drop_broken_links(self) -> None:
+        """Turn every link that names no page existing after this change into plain text."""
+        targets = {t for text in self.written.values() for t in find_links(text)}
+        wanted = {pages.path_of(t) for t in targets if t}
+        exists = {p for p in wanted if p in self.written} | (
+            self.view.existing(wanted - set(self.written) - self.m.deletes))
+        known = {pages.target_of(p) for p in exists}
+        for path, text in list(self.written.items()):
+            fixed = unlink_unknown(text, known)
+            if fixed != text:
+                row = self.rows[path]
+                self.written[path] = fixed
+                self.rows[path] = PageRow(**{**row.__dict__, "body": fixed})
+        for path, text in self.written.items():
+            self.m.writes[path] = text.encode("utf-8")
+        self.m.put_pages = [self.rows[p] for p in sorted(self.rows)]
+
+    def index_rows(self) -> list[tuple[str, str, str, str]]:
+        rows = {path: (kind, path, title, desc) for kind, path, title, desc in self.view.index_rows()}
+        for path in self.m.drop_pages:
+            rows.pop(path, None)
+        for path, row in self.rows.items():
+            rows[path] = (row.kind, path, row.title, row.description)
+        return list(rows.values())
+
+
+def _add_section(work: _Work, path, current, c, doc_id, draft, when) -> None:
+    meta, body = frontmatter.parse(current) if current else ({}, "")
+    title = meta.get("title") or c.title
+    if not body.strip():
+        body = f"# {title}\n"
+    body = sections.upsert_section(body, doc_id, sections.make_section(doc_id, c.section, draft.title))
+    sources = sorted(set(meta.get("sources") or []) | {doc_id})
+    overview = c.overview or _derived_overview(title, body, len(sources))
+    body = sections.set_overview(body, overview)
+    description = meta.get("description") or c.description
+    meta = {**meta, "type": c.kind, "title": title, "description": description, "sources": sources, "updated": when}
+    work.put(path, c.kind, title, description, pages.with_front_matter(meta, body), sources, when)
+
+
+def _derived_overview(title: str, body: str, count: int) -> str:
+    """Bounded: the first sentence of the first section, whatever the number of sections."""
+    page = sections.parse_page(body)
+    first = ""
+    for doc in sorted(page.sections):
+        lines = [ln for ln in page.sections[doc].splitlines() if ln.strip() and not ln.startswith("#")]
+        if lines:
+            first = lines[0].lstrip("-> ").strip()
+            break
+    noun = "source" if count == 1 else "sources"
+    text = f"**{title}** is discussed in {count} {noun}."
+    if first:
+        text += f" {first}"
+    return text[:MAX_OVERVIEW_CHARS].rstrip()
+
+
+def _forget(doc_id: str, old: dict, view: KBView, work: _Work) -> None:
+    """Remove every contribution of an existing document: its sections, and pages left with none."""
+    for path in view.pages_of_document(doc_id):
+        kind = path.split("/")[1] if path.count("/") >= 2 else ""
+        if kind in ("concepts", "entities"):
+            text = work.current(path)
+            if text is None:
+                continue
+            meta, body = frontmatter.parse(text)
+            body = sections.remove_section(body, doc_id)
+            sources = [s for s in meta.get("sources") or [] if s != doc_id]
+            if not sections.section_ids(body):
+                work.delete(path)
+                continue
+            meta = {**meta, "sources": sources}
+            body = sections.set_overview(body, _derived_overview(meta.get("title", ""), body, len(sources)))
+            work.put(path, meta.get("type", kind[:-1]), meta.get("title", ""), meta.get("description", ""),
+                     pages.with_front_matter(meta, body), sources, meta.get("updated", ""))
+        else:
+            work.delete(path)
+    if view.exists(pages.tree_path(doc_id)):
+        work.m.deletes.add(pages.tree_path(doc_id))
+    if old.get("raw_path"):
+        work.m.deletes.add(old["raw_path"])
+
+
+def _raw_path(src, doc_id: str, old: dict | None, view: KBView, m: Mutation) -> str:
+    name = unicodedata.normalize("NFC", src.name)
+    name = "".join(ch if ch.isprintable() and ch not in "/\\" else "_" for ch in name).lstrip(".") or doc_id
+    candidate = f"raw/{name}"
+    if old and old.get("raw_path") == candidate:
+        m.deletes.discard(candidate)
+        return candidate
+    stem, ext = posixpath.splitext(name)
+    n = 1
+    while view.exists(candidate) and candidate not in m.deletes:
+        n += 1
+        candidate = f"raw/{stem}-{n}{ext}"
+    m.deletes.discard(candidate)
+    return candidate
+
+
+def _stem(name: str) -> str:
+    stem, _ext = posixpath.splitext(name)
+    return stem or name
+
+
+def _title_of(text: str | None) -> str | None:
+    if not text:
+        return None
+    meta, _ = frontmatter.parse(text)
+    return meta.get("title")
