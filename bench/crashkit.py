@@ -28,7 +28,8 @@ Step = Callable[[str], None]
 class Workload:
     name: str
     build: Callable[[str], None]  # makes the before-state KB in an empty folder
-    steps: list[Step]
+    steps: list[Step]  # one transaction each: the clean run records the state after every step
+    whole: Step | None = None  # what an interrupted run does (default: the steps in turn), e.g. one folder add
     copy_names: tuple[str, ...] = ("log.md",)  # files changed in place (appends): copied, not linked, per run
 
 
@@ -53,6 +54,10 @@ def run_child(fn: Callable[[], None], spec: str | None) -> tuple[int, list[tuple
     pid = os.fork()
     if pid == 0:  # child
         code = 0
+        if not os.environ.get("WIKISMITH_BENCH_VERBOSE"):
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 1)
+            os.dup2(quiet, 2)
         try:
             os.close(read_fd)
             faults.configure(spec)
@@ -166,12 +171,17 @@ class Bench:
             trace.extend(step_trace)
             self.accepted.append(snapshot.state(root))
         final = self._fresh()
-        status, whole = run_child(run_steps(self.w.steps, final), "count")
+        status, whole = run_child(self._action(final), "count")
         if status != 0 or snapshot.state(final) != self.accepted[-1]:
             raise RuntimeError(f"{self.w.name}: two clean runs disagree; the workload is not deterministic")
         shutil.rmtree(root)
         shutil.rmtree(final)
         return whole
+
+    def _action(self, root: str) -> Callable[[], None]:
+        if self.w.whole is not None:
+            return lambda: self.w.whole(root)
+        return run_steps(self.w.steps, root)
 
     def checkpoints(self, mode: str) -> list[int]:
         ks = range(1, len(self.trace) + 1)
@@ -186,7 +196,7 @@ class Bench:
         results = []
         root = self._fresh()
         try:
-            run_child(run_steps(self.w.steps, root), spec)
+            run_child(self._action(root), spec)
             if mode != "crash-during-recovery":
                 recover(root)
                 results.append((f"{spec} at {self.trace[k - 1][0]}", judge(root, self.accepted)))

@@ -69,3 +69,21 @@ def change_mutation(pages: int, seed: int = 0) -> Mutation:
             m.drop_pages.add(page_path(i))
     m.appends["wiki/log.md"] = f"- {WHEN} **synthetic** change {seed}\n".encode()
     return m
+
+
+TOPICS = ("crash recovery", "write-ahead log", "atomic rename", "hard link", "page cache", "file system",
+          "transaction journal", "lock file", "checksum", "backup folder", "power failure", "fsync call",
+          "commit point", "rollback step", "staging area", "registry table", "full-text index", "schema version")
+NAMES = ("SQLite", "POSIX", "Linux", "ext4", "XFS", "Btrfs", "NTFS", "APFS", "ZFS", "WAL", "FTS5", "JSON")
+
+
+def generated_document(i: int) -> str:
+    """A deterministic note that shares concepts with its neighbours, about 1.5 KB."""
+    a, b, c = (TOPICS[(i * k) % len(TOPICS)] for k in (1, 3, 7))
+    n1, n2 = NAMES[i % len(NAMES)], NAMES[(i * 5 + 1) % len(NAMES)]
+    lines = [f"# Note {i}: {a.title()} and {b.title()}", ""]
+    for j in range(6):
+        lines.append(f"The {a} interacts with the {b} on {n1} in case {i}-{j}. A careful {c} keeps the {a} "
+                     f"consistent when {n2} reports an error. Engineers measure the {b} before they trust the {c}.")
+        lines.append("")
+    return "\n".join(lines)

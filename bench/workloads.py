@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 from bench import synthetic
 from bench.crashkit import Workload
 from wikismith.kb import KnowledgeBase
@@ -37,3 +41,99 @@ WORKLOADS = {
     "store-change-empty-kb": store_change_empty,
     "store-two-changes": store_two_changes,
 }
+
+
+# -- add (issue 3) ------------------------------------------------------------------------------------------------
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CORPUS = os.path.join(os.path.dirname(REPO), "shared", "corpus")
+
+
+def _cli(*args: str) -> None:
+    from wikismith.cli import cli
+    from wikismith.cli.common import run
+
+    code = run(cli, list(args))
+    if code:
+        raise SystemExit(code)
+
+
+def _memoize_conversions(paths: list[str]) -> None:
+    """Convert each source once in the bench process; forked runs inherit the results (no KB write happens there)."""
+    import wikismith.ingest as ingest
+
+    real = getattr(ingest.convert, "__wrapped__", ingest.convert)
+    cache = getattr(ingest.convert, "cache", {})
+
+    def convert(path, limits=ingest.Limits()):
+        key = (os.path.abspath(path), limits)
+        if key not in cache:
+            cache[key] = real(path, limits)
+        return cache[key]
+
+    convert.__wrapped__ = real
+    convert.cache = cache
+    ingest.convert = convert
+    for path in paths:
+        for limits in {ingest.Limits()}:
+            convert(path, limits)
+
+
+def _inbox(files: dict[str, str]) -> str:
+    """A folder outside any KB holding copies of the given files (name -> source path)."""
+    folder = tempfile.mkdtemp(prefix="crash-inbox-")
+    for name, src in files.items():
+        shutil.copyfile(src, os.path.join(folder, name))
+    return folder
+
+
+def _kb_with_generated(count: int, inbox: str):
+    def build(root: str) -> None:
+        KnowledgeBase.init(root).close()
+        if count:
+            docs = os.path.join(inbox, "generated")
+            os.makedirs(docs, exist_ok=True)
+            for i in range(count):
+                with open(os.path.join(docs, f"note-{i:03d}.md"), "w", encoding="utf-8") as fh:
+                    fh.write(synthetic.generated_document(i))
+            _cli("--kb", root, "add", docs)
+    return build
+
+
+def add_markdown_empty() -> Workload:
+    inbox = _inbox({"write-ahead-logging.md": os.path.join(REPO, "examples", "write-ahead-logging.md")})
+    target = os.path.join(inbox, "write-ahead-logging.md")
+    _memoize_conversions([target])
+    return Workload("add-markdown-empty-kb", _kb_with_generated(0, inbox), [lambda root: _cli("--kb", root, "add", target)])
+
+
+def add_long_pdf() -> Workload:
+    inbox = _inbox({"GeoTopo-komprimiert.pdf": os.path.join(CORPUS, "pdf", "GeoTopo-komprimiert.pdf")})
+    target = os.path.join(inbox, "GeoTopo-komprimiert.pdf")
+    _memoize_conversions([target])
+    return Workload("add-long-pdf-20-docs", _kb_with_generated(20, inbox), [lambda root: _cli("--kb", root, "add", target)])
+
+
+MIXED = {
+    "a-notes.md": os.path.join(REPO, "examples", "hard-links.md"),
+    "b-pep-0604.rst": os.path.join(CORPUS, "peps", "pep-0604.rst"),
+    "c-blog.html": os.path.join(CORPUS, "web", "test_blog.html"),
+    "d-report.docx": os.path.join(CORPUS, "office", "test.docx"),
+    "e-outline.pdf": os.path.join(CORPUS, "pdf", "pdflatex-outline.pdf"),
+}
+
+
+def add_mixed_folder() -> Workload:
+    inbox = _inbox(MIXED)
+    files = [os.path.join(inbox, name) for name in sorted(MIXED)]
+    _memoize_conversions(files)
+    steps = [lambda root, f=f: _cli("--kb", root, "add", f) for f in files]
+    return Workload("add-folder-5-mixed", _kb_with_generated(0, inbox), steps,
+                    whole=lambda root: _cli("--kb", root, "add", inbox))
+
+
+WORKLOADS.update({
+    "add-markdown-empty-kb": add_markdown_empty,
+    "add-long-pdf-20-docs": add_long_pdf,
+    "add-folder-5-mixed": add_mixed_folder,
+})

@@ -99,11 +99,7 @@ def add_paths(kb, paths: list[str], *, dry_run: bool = False, progress: Progress
     report = AddReport()
     files, problems = expand(paths, kb.root)
     report.outcomes.extend(problems)
-    cfg = kb.config
-    limits = Limits(max_file_bytes=int(float(cfg["max_file_mb"]) * 1024 * 1024),
-                    timeout_s=float(cfg["convert_timeout"]),
-                    max_text_chars=int(float(cfg["max_text_mb"]) * 1024 * 1024),
-                    long_document_pages=int(cfg["long_document_pages"]))
+    limits = Limits.from_config(kb.config)
     for index, path in enumerate(files, 1):
         started = time.perf_counter()
         if progress:

@@ -33,16 +33,24 @@ class Store:
         """Make `.wikismith/` by building it under a temp name and renaming it into place: it exists whole or not."""
         root = os.path.abspath(root)
         final = os.path.join(root, layout.STATE)
-        tmp = os.path.join(root, f"{layout.STATE}.init-{os.getpid()}")
-        if os.path.lexists(tmp):
+        tmp = os.path.join(root, f"{layout.STATE}.init")
+        if os.path.lexists(tmp):  # left by an interrupted init
             fs.rmtree(tmp)
-        for sub in ("staging", "backups", "downloads"):
-            fs.makedirs(os.path.join(tmp, sub))
-        fs.atomic_write(os.path.join(tmp, "config.toml"), config_text.encode("utf-8"))
-        conn = db.open_db(os.path.join(tmp, "kb.sqlite3"), create=True)
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.close()
-        fs.rename(tmp, final)
+        try:
+            for sub in ("staging", "backups", "downloads"):
+                fs.makedirs(os.path.join(tmp, sub))
+            fs.atomic_write(os.path.join(tmp, "config.toml"), config_text.encode("utf-8"))
+            conn = db.open_db(os.path.join(tmp, "kb.sqlite3"), create=True)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+            fs.rename(tmp, final)
+        except BaseException:
+            try:
+                if os.path.lexists(tmp):
+                    fs.rmtree(tmp)
+            except BaseException:
+                pass  # the next init removes it
+            raise
         fs.fsync_dirs([root])
         return cls(root)
 
@@ -69,9 +77,20 @@ class Store:
                 f"{self.lock_timeout:.0f} s; try again when it finishes"
             ) from None
         try:
-            yield
+            with self.damage_is_store_error():
+                yield
         finally:
             self._lock.release()
+
+    @contextlib.contextmanager
+    def damage_is_store_error(self):
+        """Report a damaged database (found by any query, not only on opening) as one StoreError naming the file."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if not db.is_damage(exc):
+                raise
+            raise db.damaged(self.path(layout.DB), exc) from exc
 
     # -- state ----------------------------------------------------------------------------------------------------
 
@@ -92,8 +111,9 @@ class Store:
 
     def needs_recovery(self) -> bool:
         """Cheap test, no lock: is there a journal row or a scratch folder left by an interrupted command?"""
-        if self.conn.execute("SELECT 1 FROM txns LIMIT 1").fetchone():
-            return True
+        with self.damage_is_store_error():
+            if self.conn.execute("SELECT 1 FROM txns LIMIT 1").fetchone():
+                return True
         for folder in (layout.STAGING, layout.BACKUPS):
             with contextlib.suppress(FileNotFoundError):
                 if os.listdir(self.path(folder)):
