@@ -13,6 +13,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if "--fsync" not in sys.argv:
+    os.environ["WIKISMITH_FSYNC"] = "off"  # read once when the store is imported, just below
 
 from bench.crashkit import MODES, run_matrix  # noqa: E402
 from bench.workloads import WORKLOADS  # noqa: E402
@@ -24,6 +26,8 @@ def main() -> int:
     parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS), help="only these workloads")
     parser.add_argument("--mode", action="append", choices=MODES, help="only these modes")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--fsync", action="store_true", help="keep fsync on (slower; changes nothing a killed "
+                        "process can observe, since the bench does not model power loss)")
     args = parser.parse_args()
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
     started = time.perf_counter()

@@ -8,6 +8,7 @@ nothing. Each interrupted run is a forked child that really dies (SIGKILL) or re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -31,6 +32,7 @@ class Workload:
     steps: list[Step]  # one transaction each: the clean run records the state after every step
     whole: Step | None = None  # what an interrupted run does (default: the steps in turn), e.g. one folder add
     copy_names: tuple[str, ...] = ("log.md",)  # files changed in place (appends): copied, not linked, per run
+    warm: bool = False  # run the action once in the bench process first, so forked runs inherit its caches
 
 
 @dataclass
@@ -153,6 +155,8 @@ class Bench:
         recover(self.template)
         self.accepted = [snapshot.state(self.template)]
         self._counter = 0
+        if workload.warm:
+            self._warm()
         self.trace = self._clean_run()
 
     def _fresh(self) -> str:
@@ -160,6 +164,15 @@ class Bench:
         root = os.path.join(self.workdir, f"run{self._counter}")
         clone(self.template, root, self.w.copy_names)
         return root
+
+    def _warm(self) -> None:
+        root = self._fresh()
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+            try:
+                self._action(root)()
+            except SystemExit:
+                pass
+        shutil.rmtree(root)
 
     def _clean_run(self) -> list[tuple[str, bool]]:
         root = self._fresh()
@@ -202,11 +215,12 @@ class Bench:
                 results.append((f"{spec} at {self.trace[k - 1][0]}", judge(root, self.accepted)))
                 return results
             crashed = root + ".crashed"
-            shutil.copytree(root, crashed, symlinks=True)
+            os.rename(root, crashed)
+            clone(crashed, root, self.w.copy_names)
             _, rec_trace = run_child(lambda: recover(root), "count")
             shutil.rmtree(root)
             for j in range(1, len(rec_trace) + 1):
-                shutil.copytree(crashed, root, symlinks=True)
+                clone(crashed, root, self.w.copy_names)
                 run_child(lambda: recover(root), f"crash@{j}")
                 recover(root)
                 results.append((f"{spec} then recovery crash@{j} at {rec_trace[j - 1][0]}", judge(root, self.accepted)))

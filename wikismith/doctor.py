@@ -47,7 +47,11 @@ def examine(root: str, *, repair: bool = False, abandon: bool = False) -> Doctor
     store = Store(root)
     try:
         conn = store.conn
-    except StoreError as exc:
+        if repair:
+            _repair(store, report, abandon=abandon)
+        with store.locked():
+            _check(store, conn, report)
+    except StoreError as exc:  # unreadable on opening, or damage that a query ran into
         report.findings.append(
             Finding(
                 "database",
@@ -56,12 +60,6 @@ def examine(root: str, *, repair: bool = False, abandon: bool = False) -> Doctor
                 "into a new KB. wikismith will not delete it.",
             )
         )
-        return report
-    try:
-        if repair:
-            _repair(store, report, abandon=abandon)
-        with store.locked():
-            _check(store, conn, report)
     finally:
         store.close()
     return report

@@ -90,15 +90,12 @@ def open_db(path: str, *, create: bool = False) -> sqlite3.Connection:
     conn = fs.connect(path)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA synchronous = {'FULL' if fs.SYNC else 'OFF'}")
         conn.execute("PRAGMA busy_timeout = 60000")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise StoreError(
-            f"{path}: the knowledge base's database cannot be read ({exc}). Nothing was changed; "
-            "your files in raw/ and wiki/ are untouched. Run `wikismith doctor` for what to do."
-        ) from exc
+        raise damaged(path, exc) from exc
     if version > SCHEMA_VERSION:
         conn.close()
         raise StoreError(
@@ -112,6 +109,19 @@ def open_db(path: str, *, create: bool = False) -> sqlite3.Connection:
             raise StoreError(f"{path}: the database is empty (an interrupted init?). Run `wikismith doctor`.")
     migrate(conn, version)
     return conn
+
+
+def damaged(path: str, exc: Exception) -> StoreError:
+    return StoreError(
+        f"{path}: the knowledge base's database cannot be read ({exc}). Nothing was changed; "
+        "your files in raw/ and wiki/ are untouched. Run `wikismith doctor` for what to do."
+    )
+
+
+def is_damage(exc: Exception) -> bool:
+    """Whether a database error means the file itself is damaged (not busy, full or read-only)."""
+    name = getattr(exc, "sqlite_errorname", None) or ""
+    return isinstance(exc, sqlite3.DatabaseError) and name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
 
 
 def migrate(conn: sqlite3.Connection, version: int) -> None:

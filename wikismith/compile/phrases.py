@@ -1,0 +1,183 @@
+"""Key phrases of a document: the candidates for concept pages.
+
+A candidate is a run of up to four non-stopwords (C-value scoring: a phrase that mostly occurs inside a longer one
+scores low), or a single word that is very frequent and used as a noun. Occurrences in the title, the headings and
+the first tenth of the text weigh more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from wikismith.compile.analysis import TOKEN, Unit, analyse
+from wikismith.compile.lexicon import GENERIC, STOP, normalize, stem, titleish
+
+
+@dataclass(frozen=True)
+class Phrase:
+    key: str
+    display: str
+    score: float
+    count: int
+
+
+_LY_NOUNS = {"family", "assembly", "anomaly", "supply", "reply", "apply", "multiply", "monopoly", "italy", "july",
+             "butterfly", "rally", "ally", "belly", "jelly", "poly", "fly", "only"}
+_ED_OK = {"need", "speed", "seed", "feed", "embed", "bed", "red", "shed", "breed", "bleed", "deed", "weed"}
+# Words after which a word is a verb or an adjective rather than a noun ("to check", "is valid").
+_VERB_CUES = {"to", "can", "could", "should", "must", "will", "would", "may", "might", "cannot", "not", "we",
+              "they", "you", "i", "does", "do", "did", "shall", "also", "it", "he", "she", "is", "are", "be",
+              "been", "being", "was", "were", "become", "becomes", "seem", "seems", "remain", "remains", "which",
+              "that", "who"}
+_DETERMINERS = {"the", "a", "an", "this", "these", "those", "each", "every", "any", "no", "its", "their", "our",
+                "your", "some", "all", "such", "both", "of", "at", "in", "on", "with", "for", "from", "by", "into",
+                "about", "between", "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "einen"}
+_UNIT_WEIGHT = {"title": 5.0, "heading": 2.5, "sentence": 1.0}
+
+
+@lru_cache(maxsize=65536)
+def _parts(low: str) -> list[str]:
+    """The normalised words of one token: "type-hints" -> ["type", "hint"]."""
+    low = low.removesuffix("'s").removesuffix("’s").rstrip("'’")
+    return [stem(p) for p in re.split(r"[-_'’]", low) if p]
+
+
+@lru_cache(maxsize=65536)
+def _phrase_stop(low: str) -> bool:
+    if len(low) < 2 or low in STOP:
+        return True
+    parts = [p for p in re.split(r"[-_]", low) if p]
+    if not parts or all(p in STOP for p in parts):
+        return True
+    return len(low) > 4 and low.endswith("ly") and low not in _LY_NOUNS
+
+
+def _weight(unit: Unit, n_units: int) -> float:
+    early = unit.index < max(20, n_units // 10)
+    return _UNIT_WEIGHT.get(unit.kind, 1.0) + (0.5 if early and unit.kind == "sentence" else 0.0)
+
+
+@dataclass
+class _Stats:
+    weight: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    count: Counter[str] = field(default_factory=Counter)
+    first: dict[str, int] = field(default_factory=dict)
+    surfaces: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    lower: Counter[str] = field(default_factory=Counter)  # occurrences written in lower case
+    heads: Counter[str] = field(default_factory=Counter)  # single word ending its run, not after a verb cue
+    after_det: Counter[str] = field(default_factory=Counter)  # single word alone right after a determiner
+    plural: Counter[str] = field(default_factory=Counter)  # single word seen in the plural: a noun
+    verb_led: Counter[str] = field(default_factory=Counter)  # phrase right after "to", "can", "we"…: a verb phrase
+    words: int = 0
+
+    def add_run(self, run: list[tuple[re.Match, list[str], str]], text: str, index: int, weight: float,
+                before_code: bool) -> None:
+        for i in range(len(run)):
+            size = 0
+            for j in range(i, min(len(run), i + 4)):
+                size += len(run[j][1])
+                if size > 4:
+                    break
+                last = run[j][1][-1]
+                if last.endswith("ed") and last not in _ED_OK:  # "annotations defined": a verb, not a noun
+                    continue
+                key = " ".join(p for t in run[i : j + 1] for p in t[1])
+                surface = text[run[i][0].start() : run[j][0].end()]
+                prev = run[i][2]
+                self.weight[key] += weight
+                self.count[key] += 1
+                self.first.setdefault(key, index)
+                self.surfaces[key][surface] += 1
+                self.lower[key] += surface.islower()
+                if i < j and prev in _VERB_CUES:
+                    self.verb_led[key] += 1
+                if i == j == 0 and prev not in _VERB_CUES and surface.lower().rstrip("'’") != key:
+                    self.plural[key] += 1
+                if i == j == len(run) - 1 and prev not in _VERB_CUES and not before_code:
+                    self.heads[key] += 1
+                    self.after_det[key] += len(run) == 1 and prev in _DETERMINERS
+
+    def nouny(self, key: str) -> bool:
+        """Heuristic part-of-speech test: a noun heads phrases and follows determiners, or takes a plural."""
+        n = self.count[key]
+        return ((self.heads[key] >= 0.25 * n and self.after_det[key] >= max(2, 0.1 * n))
+                or self.plural[key] >= max(2, 0.1 * n))
+
+
+def key_phrases(text: str, limit: int = 15) -> list[Phrase]:
+    """The document's key phrases, best first: multi-word noun-ish phrases, and very frequent single words."""
+    a = analyse(text)
+    stats = _Stats()
+    for unit in a.units:
+        if unit.kind == "author" or unit.skip:
+            continue
+        weight = _weight(unit, len(a.units))
+        run: list[tuple[re.Match, list[str], str]] = []  # (token, its normalised words, the word before it)
+        prev = ""
+        for m in [*TOKEN.finditer(unit.text), None]:
+            word = m.group("word") if m else None
+            if word:
+                stats.words += 1
+                low = word.lower()
+                if not _phrase_stop(low):
+                    run.append((m, _parts(low), prev))
+                    prev = low
+                    continue
+            if run:
+                stats.add_run(run, unit.text, unit.index, weight, m is not None and m.group("code") is not None)
+            run = []
+            prev = word.lower() if word else ""
+    return _rank(stats, limit, a.german)
+
+
+def _rank(stats: _Stats, limit: int, german: bool) -> list[Phrase]:
+    nested_sum: dict[str, float] = defaultdict(float)
+    nested_n: Counter[str] = Counter()
+    for key, weight in stats.weight.items():
+        words = key.split()
+        for size in range(1, len(words)):
+            for i in range(len(words) - size + 1):
+                sub = " ".join(words[i : i + size])
+                if sub in stats.weight:
+                    nested_sum[sub] += weight
+                    nested_n[sub] += 1
+    single_min = max(4, stats.words / 1500)
+    scored = []
+    for key, f in stats.weight.items():
+        words, n = key.split(), stats.count[key]
+        cvalue = f - (nested_sum[key] / nested_n[key] if nested_n[key] else 0.0)
+        if len(words) == 1:
+            if n < single_min or key in GENERIC or len(key) < 4:
+                continue
+            if german:  # German writes nouns, and only nouns, with a capital letter
+                if stats.lower[key] * 2 > n:
+                    continue
+            elif stats.lower[key] * 2 < n or not stats.nouny(key):
+                continue
+            score = cvalue * 0.5
+        else:
+            if (n < 2 and f < 5) or stats.verb_led[key] * 2 >= n:
+                continue
+            score = cvalue * (1.0 + 0.25 * (len(words) - 1))
+            if words[0].endswith("ing") and len(words[0]) > 5 and words[0] != "typing":
+                score *= 0.5  # "accessing function annotations": more often an action than a thing
+        if score > 0:
+            scored.append((-round(score, 6), stats.first[key], key))
+    scored.sort()
+    chosen: list[Phrase] = []
+    for neg, _, key in scored:
+        if len(chosen) >= limit:
+            break
+        if any(_contains(c.key, key) and stats.count[key] <= 1.5 * c.count for c in chosen):
+            continue
+        surface = min(stats.surfaces[key].items(), key=lambda kv: (kv[0].isupper(), -kv[1], kv[0]))[0]
+        display = titleish(surface.lower() if surface.isupper() else surface)
+        chosen.append(Phrase(key, " ".join(display.split()), -neg, stats.count[key]))
+    return chosen
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    return len(longer) > len(shorter) and f" {shorter} " in f" {longer} "

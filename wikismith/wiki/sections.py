@@ -1,0 +1,193 @@
+"""The body of a concept or entity page: a title, an overview, then one section per source document.
+
+    # Type Hint
+
+    <!-- overview -->
+    A short overview.
+    <!-- /overview -->
+
+    <!-- source:pep-0484 -->
+    ## From [[summaries/pep-0484|Type Hints]]
+
+    What PEP 484 says about it.
+    <!-- /source:pep-0484 -->
+
+The HTML comments are the machine-readable boundaries (invisible in Obsidian's reading view). `upsert_section`,
+`remove_section` and `set_overview` splice the body in place: every byte outside the one block they touch —
+other sections, a user's own notes anywhere on the page — stays exactly as it was. Upserting a new section and
+then removing it gives back the original body.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from wikismith.wiki.links import link
+
+_MARKER = re.compile(r"^<!-- (/?)(overview|source:([^\s<>]+)) -->[ \t]*$", re.MULTILINE)
+_DOC_ID = re.compile(r"[^\W_][\w.-]*\Z")
+_TITLE = re.compile(r"^# (.+?)[ \t]*$", re.MULTILINE)
+OVERVIEW = "overview"
+
+
+class SectionError(ValueError):
+    """The page's section markers are broken (an unclosed or repeated section); nothing is guessed."""
+
+
+@dataclass
+class PageBody:
+    title: str
+    overview: str = ""
+    sections: dict[str, str] = field(default_factory=dict)
+    notes: str = ""  # text outside the title and the marked blocks: the user's own
+
+
+@dataclass(frozen=True)
+class _Block:
+    name: str  # "overview" or a doc id
+    start: int  # of the opening marker
+    inner_start: int
+    inner_end: int
+    end: int  # just past the closing marker
+
+
+def _blocks(body: str) -> list[_Block]:
+    blocks: list[_Block] = []
+    seen: set[str] = set()
+    open_name, open_m = None, None
+    for m in _MARKER.finditer(body):
+        name = OVERVIEW if m.group(2) == OVERVIEW else m.group(3)
+        closing = m.group(1) == "/"
+        if open_m is None:
+            if closing:
+                raise SectionError(f"closing marker for {name!r} without its opening marker")
+            if name in seen:
+                raise SectionError(f"section {name!r} appears twice")
+            open_name, open_m = name, m
+            continue
+        if not closing or name != open_name:
+            raise SectionError(f"section {open_name!r} is not closed before {m.group(0)!r}")
+        inner_start = open_m.end() + 1 if body.startswith("\n", open_m.end()) else open_m.end()
+        inner_end = m.start() - 1 if m.start() > inner_start and body[m.start() - 1] == "\n" else m.start()
+        blocks.append(_Block(name, open_m.start(), inner_start, inner_end, m.end()))
+        seen.add(name)
+        open_name, open_m = None, None
+    if open_m is not None:
+        raise SectionError(f"section {open_name!r} is never closed")
+    return blocks
+
+
+def _block_text(name: str, content: str) -> str:
+    opening = "<!-- overview -->" if name == OVERVIEW else f"<!-- source:{name} -->"
+    closing = "<!-- /overview -->" if name == OVERVIEW else f"<!-- /source:{name} -->"
+    return f"{opening}\n{content.strip(chr(10))}\n{closing}"
+
+
+def _check_doc_id(doc_id: str) -> None:
+    if not isinstance(doc_id, str) or not _DOC_ID.match(doc_id):
+        raise ValueError(f"invalid document id {doc_id!r}")
+
+
+def parse_page(body: str) -> PageBody:
+    """The title, overview, sections (in page order) and the user's notes of a page body."""
+    blocks = _blocks(body)
+    outside, pos = [], 0
+    for b in blocks:
+        outside.append(body[pos : b.start])
+        pos = b.end
+    outside.append(body[pos:])
+    rest = "".join(outside)
+    title = ""
+    m = _TITLE.search(rest)
+    if m and not rest[: m.start()].strip():
+        title = m.group(1)
+        rest = rest[: m.start()] + rest[m.end() :]
+    notes = "\n\n".join(chunk.strip("\n") for chunk in re.split(r"\n\s*\n", rest) if chunk.strip())
+    page = PageBody(title=title, notes=notes)
+    for b in blocks:
+        if b.name == OVERVIEW:
+            page.overview = body[b.inner_start : b.inner_end]
+        else:
+            page.sections[b.name] = body[b.inner_start : b.inner_end]
+    return page
+
+
+def render_page(page: PageBody) -> str:
+    """A fresh body: title, overview, sections sorted by document id, then the notes."""
+    parts = [f"# {page.title}"] if page.title else []
+    parts.append(_block_text(OVERVIEW, page.overview))
+    for doc_id in sorted(page.sections):
+        _check_doc_id(doc_id)
+        parts.append(_block_text(doc_id, page.sections[doc_id]))
+    if page.notes.strip():
+        parts.append(page.notes.strip("\n"))
+    return "\n\n".join(parts) + "\n"
+
+
+def make_section(doc_id: str, text: str, label: str | None = None) -> str:
+    """The usual content of a section: a heading citing the document's summary page, then `text`."""
+    return f"## From {link(f'summaries/{doc_id}', label)}\n\n{text.strip(chr(10))}"
+
+
+def _replace_or_insert(body: str, name: str, content: str) -> str:
+    blocks = _blocks(body)
+    new = _block_text(name, content)
+    for b in blocks:
+        if b.name == name:
+            return body[: b.start] + new + body[b.end :]
+    sources = [b for b in blocks if b.name != OVERVIEW]
+    if name != OVERVIEW:
+        later = [b for b in sources if b.name > name]
+        if later:
+            at = min(b.start for b in later)
+            return body[:at] + new + "\n\n" + body[at:]
+        earlier = [b for b in sources if b.name < name]
+        if earlier:
+            at = max(b.end for b in earlier)
+            return body[:at] + "\n\n" + new + body[at:]
+        overview = [b for b in blocks if b.name == OVERVIEW]
+        if overview:
+            at = overview[0].end
+            return body[:at] + "\n\n" + new + body[at:]
+    elif sources:
+        at = min(b.start for b in sources)
+        return body[:at] + new + "\n\n" + body[at:]
+    m = _TITLE.search(body)
+    if m and not body[: m.start()].strip():
+        return body[: m.end()] + "\n\n" + new + body[m.end() :]
+    if not body.strip():
+        return new + "\n"
+    if name == OVERVIEW:
+        return new + "\n\n" + body
+    return body.rstrip("\n") + "\n\n" + new + "\n"
+
+
+def upsert_section(body: str, doc_id: str, content: str) -> str:
+    """`body` with the section of `doc_id` set to `content` (added in doc-id order if it was not there)."""
+    _check_doc_id(doc_id)
+    return _replace_or_insert(body, doc_id, content)
+
+
+def set_overview(body: str, text: str) -> str:
+    """`body` with its overview set to `text` (added after the title if it had none)."""
+    return _replace_or_insert(body, OVERVIEW, text)
+
+
+def remove_section(body: str, doc_id: str) -> str:
+    """`body` without the section of `doc_id` and the blank line that separated it; unchanged if absent."""
+    _check_doc_id(doc_id)
+    for b in _blocks(body):
+        if b.name != doc_id:
+            continue
+        if body.startswith("\n\n<!-- source:", b.end):
+            return body[: b.start] + body[b.end + 2 :]
+        if body[: b.start].endswith("\n\n"):
+            return body[: b.start - 2] + body[b.end :]
+        return body[: b.start] + body[b.end :]
+    return body
+
+
+def section_ids(body: str) -> list[str]:
+    """The document ids of the page's sections, in page order."""
+    return [b.name for b in _blocks(body) if b.name != OVERVIEW]
