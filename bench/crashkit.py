@@ -32,6 +32,7 @@ class Workload:
     steps: list[Step]  # one transaction each: the clean run records the state after every step
     whole: Step | None = None  # what an interrupted run does (default: the steps in turn), e.g. one folder add
     copy_names: tuple[str, ...] = ("log.md",)  # files changed in place (appends): copied, not linked, per run
+    wiki: bool = True  # also run doctor's wiki checks (links, index); off for synthetic store-only workloads
     warm: bool = False  # run the action once in the bench process first, so forked runs inherit its caches
 
 
@@ -114,7 +115,7 @@ def clone(template: str, dest: str, copy_names: tuple[str, ...]) -> None:
         shutil.copytree(os.path.join(template, top), os.path.join(dest, top), copy_function=link_or_copy)
 
 
-def judge(root: str, accepted: list[dict]) -> str | None:
+def judge(root: str, accepted: list[dict], wiki: bool = True) -> str | None:
     """None when the KB is in an accepted state with nothing left over; else what is wrong."""
     state = snapshot.state(root)
     if state not in accepted:
@@ -122,7 +123,7 @@ def judge(root: str, accepted: list[dict]) -> str | None:
     left = snapshot.scratch_leftovers(root)
     if left:
         return f"scratch left over: {left[:3]}"
-    report = doctor.examine(root)
+    report = doctor.examine(root, wiki=wiki)
     if not report.healthy:
         return "doctor: " + "; ".join(f.problem for f in report.findings[:3])
     return None
@@ -212,7 +213,7 @@ class Bench:
             run_child(self._action(root), spec)
             if mode != "crash-during-recovery":
                 recover(root)
-                results.append((f"{spec} at {self.trace[k - 1][0]}", judge(root, self.accepted)))
+                results.append((f"{spec} at {self.trace[k - 1][0]}", judge(root, self.accepted, self.w.wiki)))
                 return results
             crashed = root + ".crashed"
             os.rename(root, crashed)
@@ -223,7 +224,7 @@ class Bench:
                 clone(crashed, root, self.w.copy_names)
                 run_child(lambda: recover(root), f"crash@{j}")
                 recover(root)
-                results.append((f"{spec} then recovery crash@{j} at {rec_trace[j - 1][0]}", judge(root, self.accepted)))
+                results.append((f"{spec} then recovery crash@{j} at {rec_trace[j - 1][0]}", judge(root, self.accepted, self.w.wiki)))
                 shutil.rmtree(root)
             shutil.rmtree(crashed)
             return results

@@ -23,17 +23,17 @@ def _apply_change(pages: int, seed: int):
 
 def store_change_1000() -> Workload:
     return Workload("store-change-1000-pages", lambda root: synthetic.build_kb(root, 1000).close(),
-                    [_apply_change(1000, 1)])
+                    [_apply_change(1000, 1)], wiki=False)
 
 
 def store_change_empty() -> Workload:
     return Workload("store-change-empty-kb", lambda root: synthetic.build_kb(root, 0).close(),
-                    [_apply_change(0, 1)])
+                    [_apply_change(0, 1)], wiki=False)
 
 
 def store_two_changes() -> Workload:
     return Workload("store-two-changes", lambda root: synthetic.build_kb(root, 40).close(),
-                    [_apply_change(40, 1), _apply_change(40, 2)])
+                    [_apply_change(40, 1), _apply_change(40, 2)], wiki=False)
 
 
 WORKLOADS = {

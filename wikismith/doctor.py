@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from wikismith.errors import StoreError
 from wikismith.store import db, fs, layout, txn
 from wikismith.store.store import Store
+from wikismith.wiki.check import structural_problems
 
 
 @dataclass
@@ -42,7 +43,8 @@ class DoctorReport:
         }
 
 
-def examine(root: str, *, repair: bool = False, abandon: bool = False) -> DoctorReport:
+def examine(root: str, *, repair: bool = False, abandon: bool = False, wiki: bool = True) -> DoctorReport:
+    """Check the store (and, with wiki, the compiled wiki's links and index); with repair, run recovery first."""
     report = DoctorReport(root=root)
     store = Store(root)
     try:
@@ -51,6 +53,8 @@ def examine(root: str, *, repair: bool = False, abandon: bool = False) -> Doctor
             _repair(store, report, abandon=abandon)
         with store.locked():
             _check(store, conn, report)
+            if wiki:
+                report.findings += [Finding("wiki", p) for p in structural_problems(store.root, conn)]
     except StoreError as exc:  # unreadable on opening, or damage that a query ran into
         report.findings.append(
             Finding(

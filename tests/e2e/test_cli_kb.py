@@ -95,19 +95,19 @@ def test_status_and_list_report_what_was_applied(tmp_path):
 
 def test_doctor_finds_problems_and_repair_fixes_what_it_safely_can(tmp_path):
     synthetic.build_kb(str(tmp_path), 3).close()
-    code, out, _ = cli("doctor", cwd=tmp_path)
+    code, out, _ = cli("doctor", "--store-only", cwd=tmp_path)
     assert code == 0 and "healthy" in out
     (tmp_path / ".wikismith/staging/leftover-txn").mkdir()
     os.remove(tmp_path / synthetic.page_path(1))
     (tmp_path / "wiki/concepts/my-own-note.md").write_text("# mine\n")
-    code, out, _ = cli("doctor", "--json", cwd=tmp_path)
+    code, out, _ = cli("doctor", "--json", "--store-only", cwd=tmp_path)
     report = json.loads(out)
     assert code == 1 and not report["healthy"]
     problems = " | ".join(f["problem"] for f in report["findings"])
     assert "staging/leftover-txn belongs to no transaction" in problems
     assert f"{synthetic.page_path(1)} is registered but missing on disk" in problems
     assert "wiki/concepts/my-own-note.md is on disk but not in the registry" in problems
-    code, out, _ = cli("doctor", "--repair", cwd=tmp_path)
+    code, out, _ = cli("doctor", "--repair", "--store-only", cwd=tmp_path)
     assert "removed scratch folder .wikismith/staging/leftover-txn" in out
     assert not (tmp_path / ".wikismith/staging/leftover-txn").exists()
     assert (tmp_path / "wiki/concepts/my-own-note.md").read_text() == "# mine\n", "doctor must never delete user files"

@@ -176,11 +176,11 @@ def test_every_code_path_writes_into_the_kb_only_through_the_facade(tmp_path, fi
     assert kb.opened.recovery.rolled_back
     kb.close()
     snapshot.state(root)
-    assert doctor.examine(root, repair=True).healthy
+    assert doctor.examine(root, repair=True, wiki=False).healthy
 
     # The CLI entry point, in-process.
     for argv in (["init", second], ["--kb", root, "status"], ["--kb", root, "status", "--json"], ["--kb", root, "list"],
-                 ["--kb", root, "list", "--json"], ["--kb", root, "doctor"], ["--kb", root, "doctor", "--repair"]):
+                 ["--kb", root, "list", "--json"], ["--kb", root, "doctor", "--store-only"], ["--kb", root, "doctor", "--repair", "--store-only"]):
         assert run(cli, argv) == 0, (argv, capsys.readouterr())
 
     # A dirty KB: a refused rollback, then doctor --repair --abandon quarantines the before-images.
@@ -189,7 +189,7 @@ def test_every_code_path_writes_into_the_kb_only_through_the_facade(tmp_path, fi
     kb = KnowledgeBase.open(dirty)
     assert kb.opened.recovery.dirty
     kb.close()
-    assert run(cli, ["--kb", dirty, "doctor", "--repair", "--abandon"]) == 0, capsys.readouterr()
+    assert run(cli, ["--kb", dirty, "doctor", "--repair", "--abandon", "--store-only"]) == 0, capsys.readouterr()
     assert os.listdir(os.path.join(dirty, layout.QUARANTINE))
 
     assert watch.violations == [], "\n".join(watch.violations[:20])

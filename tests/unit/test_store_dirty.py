@@ -82,9 +82,9 @@ def check_dirty_behaviour(root, tmp_path, run_cli, capsys, *, reason: str) -> No
     code = run(changing_cli, ["--kb", str(root), "touch"])
     lines = capsys.readouterr().err.strip().splitlines()
     assert code == 3 and "`wikismith doctor`" in lines[-1] and "refuses changes" in lines[-1], lines
-    code, out, err = call(capsys, "--kb", root, "doctor")
+    code, out, err = call(capsys, "--kb", root, "doctor", "--store-only")
     assert code == 1 and "dirty" in out and reason in out and "--abandon" in out
-    code, out, err = call(capsys, "--kb", root, "doctor", "--repair")
+    code, out, err = call(capsys, "--kb", root, "doctor", "--repair", "--store-only")
     assert code == 1 and reason in out, "repair without --abandon must not give up on the transaction"
 
     # None of that touched a file, inside the KB or beside it, nor discarded a before-image.
@@ -93,7 +93,7 @@ def check_dirty_behaviour(root, tmp_path, run_cli, capsys, *, reason: str) -> No
     assert tree_bytes(os.path.join(root, layout.BACKUPS)) == backups
     assert pending(root) == ["active"]
 
-    code, out, err = call(capsys, "--kb", root, "doctor", "--repair", "--abandon")
+    code, out, err = call(capsys, "--kb", root, "doctor", "--repair", "--abandon", "--store-only")
     assert f"abandoned transaction {txn}" in out, out + err
     quarantine = os.path.join(root, layout.QUARANTINE, txn)
     kept = tree_bytes(os.path.join(quarantine, "before-images"))
@@ -106,7 +106,7 @@ def check_dirty_behaviour(root, tmp_path, run_cli, capsys, *, reason: str) -> No
     assert kb.status()["dirty"] is None
     kb.apply(change(seed=7))
     kb.close()
-    assert call(capsys, "--kb", root, "doctor")[0] == 0
+    assert call(capsys, "--kb", root, "doctor", "--store-only")[0] == 0
     assert tree_bytes(quarantine + "/before-images") == kept, "quarantine must outlive later changes"
 
 
@@ -157,7 +157,7 @@ def test_a_dirty_kb_refuses_every_change_until_the_before_image_is_back(beside, 
     assert call(capsys, "--kb", root, "status", "--json")[0] == 0
     with open(backup, "wb") as fh:  # the user restores the file from wherever they kept it
         fh.write(saved)
-    code, out, err = call(capsys, "--kb", root, "doctor", "--repair")
+    code, out, err = call(capsys, "--kb", root, "doctor", "--repair", "--store-only")
     assert code == 0 and "rolled back interrupted transaction" in out, out + err
     assert snapshot.state(root) == before
     assert not os.path.exists(os.path.join(root, layout.QUARANTINE))

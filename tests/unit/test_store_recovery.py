@@ -34,7 +34,7 @@ def test_a_moved_kb_recovers_in_its_new_place(tmp_path, fixed_clock, run_cli):
     assert snapshot.scratch_leftovers(moved) == []
     assert not os.path.exists(root), "recovery wrote to the KB's old place"
     assert sorted(os.listdir(old_parent)) == beside_old
-    report = doctor.examine(moved)
+    report = doctor.examine(moved, wiki=False)
     assert report.healthy, [f.problem for f in report.findings]
     kb = KnowledgeBase.open(moved)
     kb.apply(change())
@@ -87,7 +87,7 @@ def test_a_damaged_database_is_reported_and_never_changed(tmp_path, fixed_clock,
         lines = err.strip().splitlines()
         assert code == 3 and out == "", (command, code, out, err)
         assert len(lines) == 1 and db_path in lines[0] and "`wikismith doctor`" in lines[0], (command, err)
-    for command in (["doctor"], ["doctor", "--repair"], ["doctor", "--repair", "--abandon"]):
+    for command in (["doctor", "--store-only"], ["doctor", "--repair", "--store-only"], ["doctor", "--repair", "--abandon", "--store-only"]):
         code, out, err = call(capsys, "--kb", root, *command)
         assert code == 1 and err == "", (command, code, out, err)
         assert out.startswith(f"database: {db_path}") and "will not delete it" in out, (command, out)

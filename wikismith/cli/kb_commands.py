@@ -75,10 +75,12 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.option("--repair", is_flag=True, help="Run recovery: finish or undo interrupted commands, clear scratch folders.")
 @click.option("--abandon", is_flag=True, help="With --repair on a dirty KB: accept the files as they are now and keep "
               "the unusable transaction's before-images in .wikismith/quarantine/.")
+@click.option("--store-only", is_flag=True, help="Skip the wiki checks (broken links, pages missing from index.md), "
+              "which read every page.")
 @json_option
 @click.pass_context
-def doctor(ctx: click.Context, repair: bool, abandon: bool, as_json: bool) -> None:
-    """Check the store: schema, journal, scratch folders, registry against disk.
+def doctor(ctx: click.Context, repair: bool, abandon: bool, store_only: bool, as_json: bool) -> None:
+    """Check the store (schema, journal, scratch folders, registry against disk) and the wiki (links, index).
 
     Exits 0 when healthy, 1 when something needs attention. Nothing a user wrote is ever deleted.
     """
@@ -87,7 +89,7 @@ def doctor(ctx: click.Context, repair: bool, abandon: bool, as_json: bool) -> No
 
     if abandon and not repair:
         raise click.UsageError("--abandon goes with --repair")
-    report = doctor_mod.examine(locate(ctx.obj.get("kb")), repair=repair, abandon=abandon)
+    report = doctor_mod.examine(locate(ctx.obj.get("kb")), repair=repair, abandon=abandon, wiki=not store_only)
     if as_json:
         print_json(report.as_dict())
     else:
