@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 KB     ?= demo-kb
 
-.PHONY: demo test crash-bench overhead-bench bench lock clean
+.PHONY: demo test crash-bench overhead-bench ingest-bench bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,9 @@ $(VENV)/.dev: requirements-dev.lock $(VENV)/.runtime
 demo: $(VENV)/.runtime
 	rm -rf $(KB)
 	$(BIN)/wikismith init $(KB)
+	$(BIN)/wikismith --kb $(KB) add examples
 	$(BIN)/wikismith --kb $(KB) status
+	$(BIN)/wikismith --kb $(KB) list
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest -n 2 --durations=15 tests
@@ -33,7 +35,10 @@ crash-bench: $(VENV)/.dev
 overhead-bench: $(VENV)/.dev
 	$(BIN)/python bench/overhead.py --json
 
-bench: crash-bench overhead-bench
+ingest-bench: $(VENV)/.dev
+	$(BIN)/python bench/ingest.py --json
+
+bench: crash-bench overhead-bench ingest-bench
 
 # Re-pin every dependency from a fresh environment (run after changing pyproject.toml).
 lock:

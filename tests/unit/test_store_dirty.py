@@ -17,7 +17,6 @@ from wikismith.cli.common import open_kb, run
 from wikismith.errors import DirtyKnowledgeBase
 from wikismith.kb import KnowledgeBase
 from wikismith.store import layout, snapshot
-from wikismith.store.store import Store
 
 
 @click.group()

@@ -10,9 +10,10 @@ from wikismith.compile import extract
 from wikismith.compile.draft import Contribution, Draft, SourceInfo
 
 KEY_POINTS = 5
-CONCEPTS = 12
-ENTITIES = 10
-STRONG_RANK = 8  # the top phrases of a document get pages of their own; the rest only join existing pages
+CONCEPTS = 30  # candidates; only the strongest make new pages, the rest join pages that already exist
+ENTITIES = 20
+STRONG_RANK = 8  # the top phrases of a document get pages of their own
+DESCRIPTION_CHARS = 160
 
 
 def compile_document(doc, source: SourceInfo) -> Draft:
@@ -26,10 +27,10 @@ def compile_document(doc, source: SourceInfo) -> Draft:
             if not best:
                 continue
             section = "\n".join(f"- {_safe(sentence)}" for sentence in best)
-            noun = "concept" if kind == "concept" else getattr(item, "kind", "entity")
+            noun = "concept" if kind == "concept" else "entity"
             contributions.append(Contribution(
                 kind=kind, key=item.key, title=_safe(item.display), section=section,
-                description=f"{_safe(item.display)}: a {noun} from {_safe(title)}",
+                description=_clip(_safe(best[0]), DESCRIPTION_CHARS) or f"a {noun} from {_safe(title)}",
                 strong=rank < STRONG_RANK and item.count >= 2,
             ))
     tree = doc.tree.to_dict() if getattr(doc, "tree", None) else None
@@ -46,6 +47,12 @@ def compile_document(doc, source: SourceInfo) -> Draft:
         warnings=list(doc.warnings),
         page_count=getattr(doc, "page_count", None),
     )
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _safe(text: str) -> str:
