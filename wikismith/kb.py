@@ -55,12 +55,15 @@ class KnowledgeBase:
     def open(cls, explicit: str | None = None, *, cwd: str | None = None) -> "KnowledgeBase":
         """Open the KB and run recovery first, so no command ever sees an interrupted transaction."""
         kb = cls(locate(explicit, cwd))
-        kb.store.check_open()
         try:
+            kb.store.check_open()
             kb.opened.recovery = kb.store.recover()
         except OSError as exc:
             # Reads still work on the last committed state; every mutation runs recovery again first.
             kb.opened.recovery_error = f"recovery could not finish ({exc}); it runs again before any change"
+        except BaseException:
+            kb.close()
+            raise
         return kb
 
     @classmethod
@@ -140,6 +143,10 @@ class KnowledgeBase:
         for kind, path, title in pages:
             by_kind.setdefault(kind, []).append({"path": path, "title": title})
         return {"documents": documents, "pages": by_kind}
+
+    def reading(self):
+        """Hold the lock for several reads that must see one committed state (with `with kb.reading():`)."""
+        return self.store.locked()
 
     def read_page(self, rel: str) -> str:
         """A page's text, read under the lock so that it matches the registry at one committed state."""

@@ -26,8 +26,8 @@ class StoreView:
     def document_by_source(self, source_path: str) -> dict | None:
         return self._doc("source_path", source_path)
 
-    def document_ids(self) -> set[str]:
-        return {row[0] for row in self.conn.execute("SELECT id FROM documents")}
+    def has_document(self, doc_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
 
     def pages_of_document(self, doc_id: str) -> list[str]:
         return [row[0] for row in self.conn.execute(

@@ -85,15 +85,20 @@ def _print_table(report, dry_run: bool) -> None:
     from rich.table import Table
 
     out = console()
-    if report.outcomes:
+    if report.outcomes and not out.is_terminal:
+        # Piped: one plain line per file, never cut or wrapped, so a log shows each file with its reason.
+        for o in report.outcomes:
+            detail = _detail(o)
+            if detail.startswith(o.path):  # reasons usually start with the file already
+                detail = detail[len(o.path):].lstrip(": ")
+            out.print(f"{o.status}: {o.path}" + (f": {detail}" if detail else ""), markup=False, soft_wrap=True)
+    elif report.outcomes:
         table = Table(show_edge=False)
         table.add_column("status")
-        table.add_column("file")
-        table.add_column("detail")
+        table.add_column("file", overflow="fold")
+        table.add_column("detail", overflow="fold")
         for o in report.outcomes:
-            detail = o.detail or (f"as {o.doc_id}" if o.doc_id else "")
-            if o.warnings:
-                detail = (detail + "; " if detail else "") + "warning: " + "; ".join(o.warnings)
+            detail = _detail(o)
             style = {"failed": "red", "skipped": "dim", "added": "green", "updated": "yellow"}.get(o.status, "")
             table.add_row(f"[{style}]{o.status}[/{style}]" if style else o.status, o.path, detail)
         out.print(table)
@@ -104,3 +109,10 @@ def _print_table(report, dry_run: bool) -> None:
     out.print(", ".join(f"{n} {s}" for s, n in counts.items()) + ("  (dry run: nothing changed)" if dry_run else ""))
     if report.stopped:
         out.print(f"[red]{report.stopped}[/red]; the knowledge base keeps every document added before it")
+
+
+def _detail(o) -> str:
+    detail = o.detail or (f"as {o.doc_id}" if o.doc_id else "")
+    if o.warnings:
+        detail = (detail + "; " if detail else "") + "warning: " + "; ".join(o.warnings)
+    return detail

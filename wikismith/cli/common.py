@@ -10,6 +10,9 @@ import click
 from wikismith.errors import WikismithError
 
 
+NOTHING_HALF_DONE = "nothing was left half-done (finished steps are kept, the one in progress was undone)"
+
+
 def run(group: click.Group, argv: list[str] | None) -> int:
     try:
         result = group.main(args=argv, prog_name="wikismith", standalone_mode=False)
@@ -26,11 +29,11 @@ def run(group: click.Group, argv: list[str] | None) -> int:
         click.echo(f"wikismith: {exc}", err=True)
         return exc.exit_code
     except KeyboardInterrupt:
-        click.echo("wikismith: interrupted; the knowledge base is as it was before this command", err=True)
+        click.echo(f"wikismith: interrupted; {NOTHING_HALF_DONE}", err=True)
         return 130
     except OSError as exc:
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
-        click.echo(f"wikismith: {where}{exc.strerror or exc}; the knowledge base is as it was before this command", err=True)
+        click.echo(f"wikismith: {where}{exc.strerror or exc}; {NOTHING_HALF_DONE}", err=True)
         return 1
 
 

@@ -83,7 +83,7 @@ def _chop(s: str) -> list[str]:
     return [*pieces, s] if s else pieces
 
 
-@lru_cache(maxsize=4)  # a compiler asks one document many questions, then moves on; keep memory bounded
+@lru_cache(maxsize=8)  # a compiler asks one document many questions, then moves on; keep memory bounded
 def analyse(text: str) -> Analysis:
     """Split `text` into units and gather the word statistics the extractive functions share."""
     units: list[Unit] = []

@@ -20,7 +20,8 @@ _SPECIAL_WORDS = {
     for base in ("y", "yes", "n", "no", "true", "false", "on", "off", "null")
     for w in (base, base.capitalize(), base.upper())
 }
-_PLAIN_PUNCT = set(" -_.,()/'+")
+# Letters and digits of any script (\\w is exactly str.isalnum() plus "_") and a few safe punctuation marks.
+_PLAIN_CHARS = re.compile(r"[\w \-.,()/'+]*")
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
 _FLOAT = re.compile(r"[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+]?[0-9]+)?\Z")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
@@ -77,7 +78,7 @@ def _float(value: float) -> str:
 def _is_plain_safe(s: str) -> bool:
     if not s or not s[0].isalpha() or s != s.strip() or s in _SPECIAL_WORDS:
         return False
-    return all((ch.isalnum() and ch.isprintable()) or ch in _PLAIN_PUNCT for ch in s)
+    return _PLAIN_CHARS.fullmatch(s) is not None
 
 
 def _quote(s: str) -> str:

@@ -38,6 +38,8 @@ def page_of(target: str) -> str:
 
 def find_links(text: str) -> list[str]:
     """The page named by every wikilink in `text`, in order, repeats included."""
+    if "[[" not in text:
+        return []
     found = []
     for prose, line in _prose_lines(text):
         if prose and "[[" in line:
@@ -59,6 +61,8 @@ def link(target: str, label: str | None = None) -> str:
 
 def rewrite_links(text: str, fn: Callable[[str, str | None, str], str]) -> str:
     """`text` with every wikilink replaced by fn(page, label, original_link_text)."""
+    if "[[" not in text:
+        return text
     out = []
     for prose, line in _prose_lines(text):
         if not prose or "[[" not in line:

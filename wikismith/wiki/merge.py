@@ -7,17 +7,19 @@ index.md lists every page, log.md gets one line, and no written page links to a 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import posixpath
 import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
-from wikismith.compile.draft import Draft
+from wikismith.compile.draft import Contribution, Draft
+from wikismith.errors import WikismithError
 from wikismith.store.mutation import DocumentRow, Mutation, PageRow
 from wikismith.wiki import frontmatter, pages, scaffold, sections
-from wikismith.wiki.links import find_links, unlink_unknown
-from wikismith.wiki.slug import slugify, unique_slug
+from wikismith.wiki.links import unlink_unknown
+from wikismith.wiki.slug import slugify
 
 MAX_OVERVIEW_CHARS = 400
 
@@ -27,7 +29,7 @@ class KBView(Protocol):
 
     def document_by_hash(self, digest: str) -> dict | None: ...
     def document_by_source(self, source_path: str) -> dict | None: ...
-    def document_ids(self) -> set[str]: ...
+    def has_document(self, doc_id: str) -> bool: ...
     def pages_of_document(self, doc_id: str) -> list[str]: ...
     def read(self, path: str) -> str | None: ...
     def exists(self, path: str) -> bool: ...
@@ -49,30 +51,33 @@ def build_mutation(draft: Draft, view: KBView, *, when: str, raw_bytes: bytes | 
     if same is not None:
         return MergeResult("skipped", same["id"], None, f"same content as {same['name']} (already in the KB)")
     old = view.document_by_source(src.source_path) if src.source_path else None
-    doc_id = old["id"] if old else unique_slug(slugify(_stem(src.name)), view.document_ids())
+    doc_id = old["id"] if old else _free_id(slugify(_stem(src.name)), view)
     m = Mutation(label=f"{'update' if old else 'add'} {src.name}")
     work = _Work(view, m)
     if old:
         _forget(doc_id, old, view, work)
 
-    contributed = {"concept": [], "entity": []}
+    # Which concept and entity pages this document reaches: every strong one, and weak ones that exist already.
+    planned: dict[str, Contribution] = {}
     for c in sorted(draft.contributions, key=lambda c: (c.kind, c.key)):
         path = pages.page_path(c.kind, slugify(c.key))
-        if path in work.written or any(path == p for p, _ in contributed[c.kind]):
-            continue
-        current = work.current(path)
-        if current is None and not c.strong:
-            continue
-        _add_section(work, path, current, c, doc_id, draft, when)
-        contributed[c.kind].append((path, c.title))
+        if path not in planned and (c.strong or work.current(path) is not None):
+            planned[path] = c
+    summary, source = pages.page_path("summary", doc_id), pages.page_path("source", doc_id)
+    known = {pages.target_of(p) for p in (*planned, summary, source)}
+    for path, c in planned.items():
+        with _page_errors(path):
+            _add_section(work, path, work.current(path), c, doc_id, draft, when)
 
-    linked = {kind: [(pages.target_of(p), _title_of(work.current(p)) or t) for p, t in items]
-              for kind, items in contributed.items()}
-    summary = pages.page_path("summary", doc_id)
-    source = pages.page_path("source", doc_id)
-    work.put(summary, "summary", draft.title, draft.description, pages.render_summary(doc_id, draft, linked, when), [doc_id], when)
-    work.put(source, "source", draft.title, draft.description,
-             pages.render_source(doc_id, draft.title, draft.description, src.origin, draft.source_markdown), [doc_id], when)
+    linked = {"concept": [], "entity": []}
+    for path, c in planned.items():
+        linked[c.kind].append((pages.target_of(path), work.titles.get(path, c.title)))
+    summary_text = unlink_unknown(pages.render_summary(doc_id, draft, linked, when), known)
+    work.put(summary, "summary", draft.title, draft.description, summary_text, [doc_id], when)
+    # Links inside a converted document are the document's, not the wiki's: kept as text, never as broken links.
+    source_text = pages.render_source(doc_id, draft.title, draft.description, src.origin,
+                                      unlink_unknown(draft.source_markdown, frozenset()))
+    work.put(source, "source", draft.title, draft.description, source_text, [doc_id], when)
     tree = pages.tree_path(doc_id)
     if draft.tree:
         m.writes[tree] = pages.render_tree_json(draft.tree).encode("utf-8")
@@ -81,7 +86,7 @@ def build_mutation(draft: Draft, view: KBView, *, when: str, raw_bytes: bytes | 
     if raw_path:
         m.writes[raw_path] = raw_bytes
 
-    work.drop_broken_links()
+    work.finish()
     m.writes["wiki/index.md"] = pages.render_index(work.index_rows()).encode("utf-8")
     verb = "update" if old else "add"
     # No wikilinks in the log: it is append-only, and a later removal must not leave a broken link behind.
@@ -94,6 +99,14 @@ def build_mutation(draft: Draft, view: KBView, *, when: str, raw_bytes: bytes | 
     return MergeResult("updated" if old else "added", doc_id, m)
 
 
+def _free_id(base: str, view: KBView) -> str:
+    candidate, n = base, 1
+    while view.has_document(candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
 class _Work:
     """The pages this merge has touched so far, over the KB as it is."""
 
@@ -102,6 +115,7 @@ class _Work:
         self.m = mutation
         self.written: dict[str, str] = {}
         self.rows: dict[str, PageRow] = {}
+        self.titles: dict[str, str] = {}
 
     def current(self, path: str) -> str | None:
         if path in self.written:
@@ -123,19 +137,7 @@ class _Work:
         self.m.deletes.add(path)
         self.m.drop_pages.add(path)
 
-    def drop_broken_links(self) -> None:
-        """Turn every link that names no page existing after this change into plain text."""
-        targets = {t for text in self.written.values() for t in find_links(text)}
-        wanted = {pages.path_of(t) for t in targets if t}
-        exists = {p for p in wanted if p in self.written} | (
-            self.view.existing(wanted - set(self.written) - self.m.deletes))
-        known = {pages.target_of(p) for p in exists}
-        for path, text in list(self.written.items()):
-            fixed = unlink_unknown(text, known)
-            if fixed != text:
-                row = self.rows[path]
-                self.written[path] = fixed
-                self.rows[path] = PageRow(**{**row.__dict__, "body": fixed})
+    def finish(self) -> None:
         for path, text in self.written.items():
             self.m.writes[path] = text.encode("utf-8")
         self.m.put_pages = [self.rows[p] for p in sorted(self.rows)]
@@ -150,28 +152,43 @@ class _Work:
 
 
 def _add_section(work: _Work, path, current, c, doc_id, draft, when) -> None:
+    """Splice this document's section into the page; the work is proportional to the change, not the page."""
     meta, body = frontmatter.parse(current) if current else ({}, "")
     title = meta.get("title") or c.title
+    work.titles[path] = title
     if not body.strip():
         body = f"# {title}\n"
-    body = sections.upsert_section(body, doc_id, sections.make_section(doc_id, c.section, draft.title))
+    # A section may only link to its own summary (added by make_section): a link to another page could break
+    # when that page loses its last section. (Tracking backlinks would lift this; see the README.)
+    section = unlink_unknown(c.section, frozenset())
+    body = sections.upsert_section(body, doc_id, sections.make_section(doc_id, section, draft.title))
     sources = sorted(set(meta.get("sources") or []) | {doc_id})
-    overview = c.overview or _derived_overview(title, body, len(sources))
+    overview = unlink_unknown(c.overview, frozenset()) if c.overview else _derived_overview(title, body, len(sources))
     body = sections.set_overview(body, overview)
-    description = meta.get("description") or c.description
+    description = _derived_description(body) or c.description
     meta = {**meta, "type": c.kind, "title": title, "description": description, "sources": sources, "updated": when}
     work.put(path, c.kind, title, description, pages.with_front_matter(meta, body), sources, when)
 
 
+def _first_line(body: str) -> str:
+    """The first line of prose of the page's first section: bounded work, however many sections there are."""
+    start = body.find("<!-- source:")
+    if start >= 0:
+        end = body.find("<!-- /source:", start)
+        for line in body[start:end].splitlines()[1:]:
+            if line.strip() and not line.startswith("#"):
+                return line.lstrip("-> ").strip()
+    return ""
+
+
+def _derived_description(body: str) -> str:
+    """Always from the sections the page holds now, so it never quotes a document that is gone."""
+    line = " ".join(_first_line(body).replace("**", "").split())
+    return line if len(line) <= 160 else line[:159].rsplit(" ", 1)[0] + "…"
+
+
 def _derived_overview(title: str, body: str, count: int) -> str:
-    """Bounded: the first sentence of the first section, whatever the number of sections."""
-    page = sections.parse_page(body)
-    first = ""
-    for doc in sorted(page.sections):
-        lines = [ln for ln in page.sections[doc].splitlines() if ln.strip() and not ln.startswith("#")]
-        if lines:
-            first = lines[0].lstrip("-> ").strip()
-            break
+    first = _first_line(body)
     noun = "source" if count == 1 else "sources"
     text = f"**{title}** is discussed in {count} {noun}."
     if first:
@@ -184,25 +201,39 @@ def _forget(doc_id: str, old: dict, view: KBView, work: _Work) -> None:
     for path in view.pages_of_document(doc_id):
         kind = path.split("/")[1] if path.count("/") >= 2 else ""
         if kind in ("concepts", "entities"):
-            text = work.current(path)
-            if text is None:
-                continue
-            meta, body = frontmatter.parse(text)
-            body = sections.remove_section(body, doc_id)
-            sources = [s for s in meta.get("sources") or [] if s != doc_id]
-            if not sections.section_ids(body):
-                work.delete(path)
-                continue
-            meta = {**meta, "sources": sources}
-            body = sections.set_overview(body, _derived_overview(meta.get("title", ""), body, len(sources)))
-            work.put(path, meta.get("type", kind[:-1]), meta.get("title", ""), meta.get("description", ""),
-                     pages.with_front_matter(meta, body), sources, meta.get("updated", ""))
+            with _page_errors(path):
+                _forget_sections(doc_id, path, kind, work)
         else:
             work.delete(path)
     if view.exists(pages.tree_path(doc_id)):
         work.m.deletes.add(pages.tree_path(doc_id))
     if old.get("raw_path"):
         work.m.deletes.add(old["raw_path"])
+
+
+def _forget_sections(doc_id: str, path: str, kind: str, work: _Work) -> None:
+    text = work.current(path)
+    if text is None:
+        return
+    meta, body = frontmatter.parse(text)
+    body = sections.remove_section(body, doc_id)
+    if not sections.section_ids(body):
+        work.delete(path)
+        return
+    sources = [s for s in meta.get("sources") or [] if s != doc_id]
+    body = sections.set_overview(body, _derived_overview(meta.get("title", ""), body, len(sources)))
+    meta = {**meta, "sources": sources, "description": _derived_description(body) or meta.get("description", "")}
+    work.put(path, meta.get("type", kind[:-1]), meta.get("title", ""), meta["description"],
+             pages.with_front_matter(meta, body), sources, meta.get("updated", ""))
+
+
+@contextlib.contextmanager
+def _page_errors(path: str):
+    try:
+        yield
+    except sections.SectionError as exc:
+        raise WikismithError(f"{path}: {exc}; mend its <!-- source:... --> markers by hand, then run the "
+                             "command again (nothing was changed)") from None
 
 
 def _raw_path(src, doc_id: str, old: dict | None, view: KBView, m: Mutation) -> str:
@@ -224,10 +255,3 @@ def _raw_path(src, doc_id: str, old: dict | None, view: KBView, m: Mutation) -> 
 def _stem(name: str) -> str:
     stem, _ext = posixpath.splitext(name)
     return stem or name
-
-
-def _title_of(text: str | None) -> str | None:
-    if not text:
-        return None
-    meta, _ = frontmatter.parse(text)
-    return meta.get("title")
