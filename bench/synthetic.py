@@ -77,13 +77,26 @@ TOPICS = ("crash recovery", "write-ahead log", "atomic rename", "hard link", "pa
 NAMES = ("SQLite", "POSIX", "Linux", "ext4", "XFS", "Btrfs", "NTFS", "APFS", "ZFS", "WAL", "FTS5", "JSON")
 
 
+ADJECTIVES = ("durable atomic sparse lazy eager nested stable partial ordered shared private remote local cached "
+              "signed sealed frozen mutable compact verbose silent hidden linear greedy").split()
+NOUNS = ("buffer cursor ledger segment snapshot bitmap journal manifest checkpoint replica shard quota "
+         "barrier latch fence queue heap trie bloom filter digest token lease epoch").split()
+
+
+VERBS = ("guards", "feeds", "orders", "splits", "merges", "tracks", "limits", "wraps", "probes", "flushes", "pins",
+         "drains", "seals", "routes", "scans", "trims", "ships", "checks", "stamps", "mirrors")
+
+
 def generated_document(i: int) -> str:
-    """A deterministic note that shares concepts with its neighbours, about 1.5 KB."""
-    a, b, c = (TOPICS[(i * k) % len(TOPICS)] for k in (1, 3, 7))
-    n1, n2 = NAMES[i % len(NAMES)], NAMES[(i * 5 + 1) % len(NAMES)]
+    """A deterministic note of about 1.5 KB. Like real notes, it shares one popular topic with many others and
+    two long-tail topics with a few (600 adjective-noun pairs), so concept pages have a realistic spread of sizes."""
+    a = TOPICS[i % len(TOPICS)]
+    b, c = (f"{ADJECTIVES[(i * k) % 24]} {NOUNS[(i * k // 24 + k) % 24]}" for k in (7, 13))
+    n1, n2 = NAMES[i % len(NAMES)], f"Project{NOUNS[(i * 5) % 24].title()}{i % 40}"
     lines = [f"# Note {i}: {a.title()} and {b.title()}", ""]
     for j in range(6):
-        lines.append(f"The {a} interacts with the {b} on {n1} in case {i}-{j}. A careful {c} keeps the {a} "
-                     f"consistent when {n2} reports an error. Engineers measure the {b} before they trust the {c}.")
+        v1, v2, v3 = (VERBS[(i * 3 + j * k) % len(VERBS)] for k in (1, 5, 11))
+        lines.append(f"The {a} {v1} the {b} on {n1} in step {i}-{j}. A {c} {v2} the {a} "
+                     f"whenever {n2} {v3} it. Later the {b} {v3} the {c} again.")
         lines.append("")
     return "\n".join(lines)

@@ -43,14 +43,20 @@ class StoreView:
     def exists(self, path: str) -> bool:
         return os.path.lexists(self.store.path(path))
 
-    def existing(self, paths: set[str]) -> set[str]:
-        found: set[str] = set()
+    def kinds_of(self, paths: set[str]) -> dict[str, str]:
+        """The registered kind of each of `paths` that is a page now."""
+        found: dict[str, str] = {}
         ordered = sorted(paths)
         for i in range(0, len(ordered), 500):
             chunk = ordered[i : i + 500]
             marks = ", ".join("?" * len(chunk))
-            found.update(r[0] for r in self.conn.execute(f"SELECT path FROM pages WHERE path IN ({marks})", chunk))
+            found.update(self.conn.execute(f"SELECT path, kind FROM pages WHERE path IN ({marks})", chunk).fetchall())
         return found
+
+    def successor(self, kind: str, path: str) -> str | None:
+        row = self.conn.execute("SELECT path FROM pages WHERE kind = ? AND path > ? ORDER BY path LIMIT 1",
+                                (kind, path)).fetchone()
+        return row[0] if row else None
 
     def index_rows(self) -> list[tuple[str, str, str, str]]:
         return self.conn.execute("SELECT kind, path, title, description FROM pages ORDER BY kind, path").fetchall()

@@ -156,16 +156,13 @@ def test_an_edited_file_added_again_replaces_its_old_contributions(garden, run_c
     assert not (concepts / "solar-panel.md").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="merge keeps a concept page's front-matter description from the first "
-                   "contributor: after that document is updated, the page and index.md still quote a sentence only "
-                   "its old version had (wikismith/wiki/merge.py, _add_section/_forget)")
 def test_an_update_leaves_no_sentence_of_the_old_version_on_shared_pages(garden):
     kb, docs = garden
     (docs / "notes.md").write_text(NOTES_V2, encoding="utf-8")
     code, report, _ = add(kb, docs / "notes.md")
     assert code == 0 and report["files"][0]["status"] == "updated"
     compost = (kb / "wiki" / "concepts" / "compost-heap.md").read_text()
-    assert "kitchen scraps" not in compost, "the page still quotes the old version (its description)"
+    assert "kitchen scraps" not in compost, "the page still quotes the old version (e.g. in its description)"
     assert "kitchen scraps" not in (kb / "wiki" / "index.md").read_text()
 
 

@@ -17,7 +17,7 @@ from typing import Protocol
 from wikismith.compile.draft import Contribution, Draft
 from wikismith.errors import WikismithError
 from wikismith.store.mutation import DocumentRow, Mutation, PageRow
-from wikismith.wiki import frontmatter, pages, scaffold, sections
+from wikismith.wiki import frontmatter, index_splice, pages, scaffold, sections
 from wikismith.wiki.links import unlink_unknown
 from wikismith.wiki.slug import slugify
 
@@ -33,7 +33,17 @@ class KBView(Protocol):
     def pages_of_document(self, doc_id: str) -> list[str]: ...
     def read(self, path: str) -> str | None: ...
     def exists(self, path: str) -> bool: ...
-    def existing(self, paths: set[str]) -> set[str]: ...
+    def kinds_of(self, paths: set[str]) -> dict[str, str]: ...
+    def successor(self, kind: str, path: str) -> str | None: ...
+    def index_text(self) -> str:
+        """index.md after this change: spliced where it can be, rendered whole where it must be."""
+        changes = {p: (r.kind, r.title, r.description) for p, r in self.rows.items()}
+        changes.update({p: None for p in self.m.drop_pages})
+        old_kinds = self.view.kinds_of(set(changes))
+        current = self.view.read("wiki/index.md")
+        spliced = index_splice.splice(current, changes, old_kinds, self.view.successor) if current else None
+        return spliced if spliced is not None else pages.render_index(self.index_rows())
+
     def index_rows(self) -> list[tuple[str, str, str, str]]: ...
 
 
@@ -87,7 +97,7 @@ def build_mutation(draft: Draft, view: KBView, *, when: str, raw_bytes: bytes | 
         m.writes[raw_path] = raw_bytes
 
     work.finish()
-    m.writes["wiki/index.md"] = pages.render_index(work.index_rows()).encode("utf-8")
+    m.writes["wiki/index.md"] = work.index_text().encode("utf-8")
     verb = "update" if old else "add"
     # No wikilinks in the log: it is append-only, and a later removal must not leave a broken link behind.
     m.appends["wiki/log.md"] = scaffold.log_line(when, verb, f"{src.name} as summaries/{doc_id}").encode()
@@ -141,6 +151,15 @@ class _Work:
         for path, text in self.written.items():
             self.m.writes[path] = text.encode("utf-8")
         self.m.put_pages = [self.rows[p] for p in sorted(self.rows)]
+
+    def index_text(self) -> str:
+        """index.md after this change: spliced where it can be, rendered whole where it must be."""
+        changes = {p: (r.kind, r.title, r.description) for p, r in self.rows.items()}
+        changes.update({p: None for p in self.m.drop_pages})
+        old_kinds = self.view.kinds_of(set(changes))
+        current = self.view.read("wiki/index.md")
+        spliced = index_splice.splice(current, changes, old_kinds, self.view.successor) if current else None
+        return spliced if spliced is not None else pages.render_index(self.index_rows())
 
     def index_rows(self) -> list[tuple[str, str, str, str]]:
         rows = {path: (kind, path, title, desc) for kind, path, title, desc in self.view.index_rows()}

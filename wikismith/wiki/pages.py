@@ -87,6 +87,11 @@ def render_summary(doc_id: str, draft, linked: dict[str, list[tuple[str, str]]],
     return with_front_matter(meta, "\n".join(out))
 
 
+def index_line(path: str, title: str, desc: str) -> str:
+    line = f"- {link(target_of(path), title)}"
+    return f"{line} - {' '.join(desc.split())}" if desc else line
+
+
 def render_index(rows: list[tuple[str, str, str, str]]) -> str:
     """index.md: every page, grouped by kind, with its one-line description. rows: (kind, path, title, desc)."""
     by_kind: dict[str, list[tuple[str, str, str]]] = {}
@@ -98,8 +103,6 @@ def render_index(rows: list[tuple[str, str, str, str]]) -> str:
     for kind in sorted(by_kind, key=lambda k: (KIND_ORDER.index(k) if k in KIND_ORDER else 99, k)):
         out += [f"## {KIND_HEADINGS.get(kind, kind.title())}", ""]
         by_kind[kind].sort()
-        for path, title, desc in by_kind[kind]:
-            line = f"- {link(target_of(path), title)}"
-            out.append(f"{line} - {' '.join(desc.split())}" if desc else line)
+        out.extend(index_line(path, title, desc) for path, title, desc in by_kind[kind])
         out.append("")
     return "\n".join(out)
