@@ -50,28 +50,45 @@ def peps(tmp: str) -> dict:
 
 
 def bulk(tmp: str, count: int) -> dict:
+    """Documents 1-50 into a new KB and documents 451-500 into the KB that holds 1-450, taking turns, so that
+    load on this shared machine falls on both alike; the ratio of the two means is the growth of an add's cost."""
     docs = os.path.join(tmp, "bulk-docs")
     os.makedirs(docs)
+    paths = []
     for i in range(count):
-        with open(os.path.join(docs, f"note-{i:04d}.md"), "w", encoding="utf-8") as fh:
+        paths.append(os.path.join(docs, f"note-{i:04d}.md"))
+        with open(paths[-1], "w", encoding="utf-8") as fh:
             fh.write(generated_document(i))
-    kb = KnowledgeBase.init(os.path.join(tmp, "bulk-kb"))
-    times = []
-    for i in range(count):
-        t0 = time.perf_counter()
-        report = add_paths(kb, [os.path.join(docs, f"note-{i:04d}.md")])
-        times.append(time.perf_counter() - t0)
-        if report.failed:
-            raise RuntimeError(f"bulk add failed: {report.outcomes[-1].detail}")
-    status = kb.status()
-    kb.close()
     window = max(1, count // 10)
-    early, late = statistics.mean(times[:window]), statistics.mean(times[-window:])
+    big = KnowledgeBase.init(os.path.join(tmp, "bulk-kb"))
+    t0 = time.perf_counter()
+    for path in paths[: count - window]:
+        _add(big, path)
+    build_s = time.perf_counter() - t0
+    small = KnowledgeBase.init(os.path.join(tmp, "bulk-kb-small"))
+    early, late = [], []
+    for i in range(window):
+        early.append(_add(small, paths[i]))
+        late.append(_add(big, paths[count - window + i]))
+    status = big.status()
+    big.close()
+    small.close()
+    mean_early, mean_late = statistics.mean(early), statistics.mean(late)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"documents": count, "pages": status["pages_total"], "mean_first_ms": round(early * 1000, 1),
-            "mean_last_ms": round(late * 1000, 1), "ratio_last_to_first": round(late / early, 3),
-            "target_ratio_le_1_2": late / early <= 1.2, "peak_memory_mb": round(peak_mb, 1),
-            "target_memory_le_500mb": peak_mb <= 500, "total_s": round(sum(times), 1)}
+    return {"documents": count, "pages": status["pages_total"], "window": window,
+            "mean_first_ms": round(mean_early * 1000, 1), "mean_last_ms": round(mean_late * 1000, 1),
+            "ratio_last_to_first": round(mean_late / mean_early, 3), "target_ratio_le_1_2": mean_late / mean_early <= 1.2,
+            "peak_memory_mb": round(peak_mb, 1), "target_memory_le_500mb": peak_mb <= 500,
+            "build_first_docs_s": round(build_s, 1)}
+
+
+def _add(kb, path: str) -> float:
+    t0 = time.perf_counter()
+    report = add_paths(kb, [path])
+    elapsed = time.perf_counter() - t0
+    if report.failed or not report.by_status("added"):
+        raise RuntimeError(f"bulk add of {path} did not add it: {report.outcomes[-1].as_dict()}")
+    return elapsed
 
 
 def main() -> int:

@@ -48,6 +48,10 @@ def test_exit_code_is_0_when_everything_is_added(tmp_kb, run_cli):
     code, out, err = run_cli("add", CORPUS / "peps" / "pep-0604.rst", CORPUS / "text" / "test.json", kb=tmp_kb)
     assert code == 0, out + err
     assert "2 added" in out and "0 failed" in out
+    # Piped, progress is plain lines on stderr (document i of N and the file), not a redrawn bar.
+    assert re.search(r"^\[1/2\] .*pep-0604\.rst$", err, re.MULTILINE), err
+    assert re.search(r"^\[2/2\] .*test\.json$", err, re.MULTILINE), err
+    assert "\x1b[" not in out + err, "no terminal escape codes when piped"
 
 
 # --- dedup and update -----------------------------------------------------------------------------------------

@@ -110,8 +110,8 @@ def test_the_log_has_one_add_line_per_document(corpus):
 
 # --- the long document: GeoTopo-komprimiert.pdf (117 pages, 35-entry outline) --------------------------------
 
-def _outline(path: Path) -> list[tuple[int, str, int]]:
-    """(level from 0, title, 1-based page) of every bookmark, read with pypdfium2 directly."""
+def _outline(path: Path) -> tuple[list[tuple[int, str, int | None]], int]:
+    """(level from 0, title, 1-based page) of every bookmark, read with pypdfium2 directly; and the page count."""
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(str(path))

@@ -9,6 +9,7 @@ read with a sensible fallback is added, with a warning. And nothing is ever writ
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -97,8 +98,6 @@ def test_each_hostile_file_ends_in_time_and_is_added_or_refused_cleanly(name, de
     assert code == 0 and outcome["status"] == "added", f"{name}: {outcome}"
     pattern = MUST_ADD.get(name)
     if pattern:
-        import re
-
         assert any(re.search(pattern, w, re.IGNORECASE) for w in outcome["warnings"]), \
             f"{name}: expected a warning matching {pattern!r}, got {outcome['warnings']}"
     code, out, _ = run_cli("doctor", kb=kb)

@@ -10,14 +10,11 @@ import os
 import re
 from pathlib import Path
 
-from conftest import EPOCH, _run_cli  # tests/conftest.py: the runner behind the `run_cli` fixture
+from conftest import _run_cli  # tests/conftest.py: the runner behind the `run_cli` fixture
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 SPECIAL = {"AGENTS.md", "index.md", "log.md"}  # wiki/ files that are not pages
 PAGE_FOLDERS = ("summaries", "sources", "concepts", "entities", "explorations", "reports")
-
-__all__ = ["CORPUS", "EPOCH", "cli", "add", "listing", "tree_bytes", "all_files", "front_matter", "wiki_links",
-           "section_ids", "structural_problems", "corpus_files"]
 
 
 def cli(*args, kb=None, env=None, cwd=None, timeout=120):
