@@ -144,6 +144,13 @@ def _distance(a: dict, b: dict) -> int:
     )
 
 
+@contextlib.contextmanager
+def _quiet():
+    """Keep what a workload's commands print out of the bench's own output (its JSON report)."""
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        yield
+
+
 # -- the matrix -----------------------------------------------------------------------------------------------------
 
 class Bench:
@@ -152,7 +159,8 @@ class Bench:
         self.workdir = workdir
         self.template = os.path.join(workdir, "template")
         os.makedirs(self.template)
-        workload.build(self.template)
+        with _quiet():
+            workload.build(self.template)
         recover(self.template)
         self.accepted = [snapshot.state(self.template)]
         self._counter = 0
@@ -168,7 +176,7 @@ class Bench:
 
     def _warm(self) -> None:
         root = self._fresh()
-        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+        with _quiet():
             try:
                 self._action(root)()
             except SystemExit:

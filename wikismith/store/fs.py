@@ -50,9 +50,7 @@ def _torn(fh, data: bytes) -> None:
     faults.die()
 
 
-def write_new(path: str, data: bytes) -> None:
-    """Write a file that nobody reads yet (staging, backups), durably: write, fsync."""
-    torn = _checkpoint(f"write {path}", tearable=True)
+def _write_durably(path: str, data: bytes, torn: bool) -> None:
     with open(path, "wb") as fh:
         if torn:
             _torn(fh, data)
@@ -61,17 +59,17 @@ def write_new(path: str, data: bytes) -> None:
         _fsync(fh.fileno())
 
 
+def write_new(path: str, data: bytes) -> None:
+    """Write a file that nobody reads yet (staging, backups), durably: write, fsync."""
+    _write_durably(path, data, _checkpoint(f"write {path}", tearable=True))
+
+
 def atomic_write(path: str, data: bytes) -> None:
     """Replace a file's content all at once: temp file in the same folder, fsync, rename, fsync the folder."""
     torn = _checkpoint(f"atomic-write {path}", tearable=True)
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.wikismith-tmp")
-    with open(tmp, "wb") as fh:
-        if torn:
-            _torn(fh, data)
-        fh.write(data)
-        fh.flush()
-        _fsync(fh.fileno())
+    _write_durably(tmp, data, torn)
     os.replace(tmp, path)
     _fsync_dir(folder or ".")
 

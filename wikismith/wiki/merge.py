@@ -35,15 +35,6 @@ class KBView(Protocol):
     def exists(self, path: str) -> bool: ...
     def kinds_of(self, paths: set[str]) -> dict[str, str]: ...
     def successor(self, kind: str, path: str) -> str | None: ...
-    def index_text(self) -> str:
-        """index.md after this change: spliced where it can be, rendered whole where it must be."""
-        changes = {p: (r.kind, r.title, r.description) for p, r in self.rows.items()}
-        changes.update({p: None for p in self.m.drop_pages})
-        old_kinds = self.view.kinds_of(set(changes))
-        current = self.view.read("wiki/index.md")
-        spliced = index_splice.splice(current, changes, old_kinds, self.view.successor) if current else None
-        return spliced if spliced is not None else pages.render_index(self.index_rows())
-
     def index_rows(self) -> list[tuple[str, str, str, str]]: ...
 
 

@@ -1,0 +1,20 @@
+"""The benches are programs people run: their --json output must parse and carry the documented fields."""
+
+import json
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_crash_bench_prints_one_json_report_and_exits_zero_when_all_survive():
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "bench", "crash.py"), "--json", "--jobs", "1",
+                           "--workload", "add-markdown-empty-kb", "--mode", "crash"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)  # nothing else may reach stdout
+    (row,) = report["workloads"]
+    assert row["workload"] == "add-markdown-empty-kb" and row["mode"] == "crash"
+    assert row["states"] > 10 and row["survived"] == row["states"] and row["failures"] == []
+    assert report["all_survived"] is True
