@@ -77,6 +77,8 @@ def bulk(tmp: str, count: int) -> dict:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"documents": count, "pages": status["pages_total"], "window": window,
             "mean_first_ms": round(mean_early * 1000, 1), "mean_last_ms": round(mean_late * 1000, 1),
+            "median_first_ms": round(statistics.median(early) * 1000, 1),
+            "median_last_ms": round(statistics.median(late) * 1000, 1),
             "ratio_last_to_first": round(mean_late / mean_early, 3), "target_ratio_le_1_2": mean_late / mean_early <= 1.2,
             "peak_memory_mb": round(peak_mb, 1), "target_memory_le_500mb": peak_mb <= 500,
             "build_first_docs_s": round(build_s, 1)}
