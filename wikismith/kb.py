@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 
@@ -153,6 +152,3 @@ class KnowledgeBase:
         with self.store.locked():
             with open(self.store.path(rel), encoding="utf-8") as fh:
                 return fh.read()
-
-    def dump_json(self, value: dict) -> str:
-        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)

@@ -101,5 +101,3 @@ def doctor(ctx: click.Context, repair: bool, abandon: bool, store_only: bool, as
             click.echo(f"healthy: {report.root} (schema version {report.schema_version})")
     ctx.exit(0 if report.healthy else 1)
 
-
-COMMANDS = [init, status, list_, doctor]
