@@ -1,9 +1,9 @@
 """The crash-point engine: run a workload interrupted at every checkpoint, recover, and judge the KB's state.
 
-A workload is a before-state (built once into a template folder) and a list of steps, each one transaction. The
-clean run records the state after each step; an interrupted run survives when, after recovery, the KB equals one of
-those states exactly (before, after step 1, ..., after the last step), scratch folders are empty and doctor finds
-nothing. Each interrupted run is a forked child that really dies (SIGKILL) or really raises.
+A workload is a before-state (built once into a template folder) and an action (one or more transactions). The
+clean run records the state after each transaction it commits; an interrupted run survives when, after recovery,
+the KB equals one of those states exactly (before, after the first transaction, ..., after the last), scratch
+folders are empty and doctor finds nothing. Each interrupted run is a forked child that really dies (SIGKILL) or really raises.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from wikismith import doctor
-from wikismith.store import faults, snapshot
+from wikismith.store import faults, snapshot, txn
 from wikismith.store.store import Store
 
 MODES = ("error-once", "error-forever", "crash", "torn", "crash-during-recovery")
@@ -29,8 +29,7 @@ Step = Callable[[str], None]
 class Workload:
     name: str
     build: Callable[[str], None]  # makes the before-state KB in an empty folder
-    steps: list[Step]  # one transaction each: the clean run records the state after every step
-    whole: Step | None = None  # what an interrupted run does (default: the steps in turn), e.g. one folder add
+    action: Step  # what the workload does to the KB at `root`; the clean run records the state after each commit
     copy_names: tuple[str, ...] = ("log.md",)  # files changed in place (appends): copied, not linked, per run
     wiki: bool = True  # also run doctor's wiki checks (links, index); off for synthetic store-only workloads
     warm: bool = False  # run the action once in the bench process first, so forked runs inherit its caches
@@ -53,10 +52,22 @@ class Outcome:
 
 def run_child(fn: Callable[[], None], spec: str | None) -> tuple[int, list[tuple[str, bool]]]:
     """Run fn in a forked child under fault spec; returns (exit status, checkpoint trace when spec has count)."""
+    status, payload = _fork(fn, spec, None)
+    return status, payload["trace"]
+
+
+def run_clean(fn: Callable[[], None], root: str) -> tuple[int, list[tuple[str, bool]], list[dict]]:
+    """Run fn uninterrupted in a child, counting checkpoints and recording the KB's state after every transaction."""
+    status, payload = _fork(fn, "count", root)
+    return status, payload["trace"], payload["states"]
+
+
+def _fork(fn: Callable[[], None], spec: str | None, states_of: str | None) -> tuple[int, dict]:
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
         code = 0
+        states: list[dict] = []
         if not os.environ.get("WIKISMITH_BENCH_VERBOSE"):
             quiet = os.open(os.devnull, os.O_WRONLY)
             os.dup2(quiet, 1)
@@ -64,6 +75,8 @@ def run_child(fn: Callable[[], None], spec: str | None) -> tuple[int, list[tuple
         try:
             os.close(read_fd)
             faults.configure(spec)
+            if states_of is not None:
+                _record_states(states_of, states)
             fn()
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
@@ -71,8 +84,11 @@ def run_child(fn: Callable[[], None], spec: str | None) -> tuple[int, list[tuple
             code = 1
         try:
             plan = faults.active
-            payload = json.dumps(plan.trace if plan and plan.trace is not None else []).encode()
-            os.write(write_fd, payload)
+            trace = plan.trace if plan and plan.trace is not None else []
+            payload = json.dumps({"trace": trace, "states": states}).encode()
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(write_fd, view):]
         finally:
             os._exit(code)
     os.close(write_fd)
@@ -81,15 +97,21 @@ def run_child(fn: Callable[[], None], spec: str | None) -> tuple[int, list[tuple
         chunks.append(chunk)
     os.close(read_fd)
     _, status = os.waitpid(pid, 0)
-    trace = [tuple(item) for item in json.loads(b"".join(chunks) or b"[]")]
-    return status, trace
+    payload = json.loads(b"".join(chunks) or b'{"trace": [], "states": []}')
+    payload["trace"] = [tuple(item) for item in payload["trace"]]
+    return status, payload
 
 
-def run_steps(steps: list[Step], root: str) -> Callable[[], None]:
-    def go() -> None:
-        for step in steps:
-            step(root)
-    return go
+def _record_states(root: str, states: list[dict]) -> None:
+    """Snapshot the KB after every transaction the workload commits (in the child running it)."""
+    real = txn.apply
+
+    def apply(*args, **kwargs):
+        result = real(*args, **kwargs)
+        states.append(snapshot.state(root))
+        return result
+
+    txn.apply = apply
 
 
 def recover(root: str) -> None:
@@ -185,25 +207,22 @@ class Bench:
 
     def _clean_run(self) -> list[tuple[str, bool]]:
         root = self._fresh()
-        trace: list[tuple[str, bool]] = []
-        for step in self.w.steps:
-            status, step_trace = run_child(run_steps([step], root), "count")
-            if status != 0:
-                raise RuntimeError(f"{self.w.name}: the clean run failed (status {status})")
-            trace.extend(step_trace)
-            self.accepted.append(snapshot.state(root))
-        final = self._fresh()
-        status, whole = run_child(self._action(final), "count")
-        if status != 0 or snapshot.state(final) != self.accepted[-1]:
+        status, trace, states = run_clean(self._action(root), root)
+        if status != 0:
+            raise RuntimeError(f"{self.w.name}: the clean run failed (status {status})")
+        if not states or states[-1] != snapshot.state(root):
+            raise RuntimeError(f"{self.w.name}: the clean run's last transaction does not match its final state")
+        self.accepted.extend(states)
+        again = self._fresh()
+        status, _, states_again = run_clean(self._action(again), again)
+        if status != 0 or [s for s in states_again] != states:
             raise RuntimeError(f"{self.w.name}: two clean runs disagree; the workload is not deterministic")
         shutil.rmtree(root)
-        shutil.rmtree(final)
-        return whole
+        shutil.rmtree(again)
+        return trace
 
     def _action(self, root: str) -> Callable[[], None]:
-        if self.w.whole is not None:
-            return lambda: self.w.whole(root)
-        return run_steps(self.w.steps, root)
+        return lambda: self.w.action(root)
 
     def checkpoints(self, mode: str) -> list[int]:
         ks = range(1, len(self.trace) + 1)

@@ -11,29 +11,30 @@ from bench.crashkit import Workload
 from wikismith.kb import KnowledgeBase
 
 
-def _apply_change(pages: int, seed: int):
-    def step(root: str) -> None:
+def _apply_changes(pages: int, *seeds: int):
+    def action(root: str) -> None:
         kb = KnowledgeBase.open(root)
         try:
-            kb.apply(synthetic.change_mutation(pages, seed))
+            for seed in seeds:
+                kb.apply(synthetic.change_mutation(pages, seed))
         finally:
             kb.close()
-    return step
+    return action
 
 
 def store_change_1000() -> Workload:
     return Workload("store-change-1000-pages", lambda root: synthetic.build_kb(root, 1000).close(),
-                    [_apply_change(1000, 1)], wiki=False)
+                    _apply_changes(1000, 1), wiki=False)
 
 
 def store_change_empty() -> Workload:
     return Workload("store-change-empty-kb", lambda root: synthetic.build_kb(root, 0).close(),
-                    [_apply_change(0, 1)], wiki=False)
+                    _apply_changes(0, 1), wiki=False)
 
 
 def store_two_changes() -> Workload:
     return Workload("store-two-changes", lambda root: synthetic.build_kb(root, 40).close(),
-                    [_apply_change(40, 1), _apply_change(40, 2)], wiki=False)
+                    _apply_changes(40, 1, 2), wiki=False)
 
 
 WORKLOADS = {
@@ -119,7 +120,7 @@ def add_markdown_empty() -> Workload:
     inbox = _inbox({"write-ahead-logging.md": os.path.join(REPO, "examples", "write-ahead-logging.md")})
     target = os.path.join(inbox, "write-ahead-logging.md")
     _memoize_conversions()
-    return Workload("add-markdown-empty-kb", _kb_with_generated(0, inbox), [lambda root: _cli("--kb", root, "add", target)],
+    return Workload("add-markdown-empty-kb", _kb_with_generated(0, inbox), lambda root: _cli("--kb", root, "add", target),
                     warm=True)
 
 
@@ -127,7 +128,7 @@ def add_long_pdf() -> Workload:
     inbox = _inbox({"GeoTopo-komprimiert.pdf": os.path.join(CORPUS, "pdf", "GeoTopo-komprimiert.pdf")})
     target = os.path.join(inbox, "GeoTopo-komprimiert.pdf")
     _memoize_conversions()
-    return Workload("add-long-pdf-20-docs", _kb_with_generated(20, inbox), [lambda root: _cli("--kb", root, "add", target)],
+    return Workload("add-long-pdf-20-docs", _kb_with_generated(20, inbox), lambda root: _cli("--kb", root, "add", target),
                     warm=True)
 
 
@@ -142,11 +143,9 @@ MIXED = {
 
 def add_mixed_folder() -> Workload:
     inbox = _inbox(MIXED)
-    files = [os.path.join(inbox, name) for name in sorted(MIXED)]
     _memoize_conversions()
-    steps = [lambda root, f=f: _cli("--kb", root, "add", f) for f in files]
-    return Workload("add-folder-5-mixed", _kb_with_generated(0, inbox), steps,
-                    whole=lambda root: _cli("--kb", root, "add", inbox), warm=True)
+    return Workload("add-folder-5-mixed", _kb_with_generated(0, inbox), lambda root: _cli("--kb", root, "add", inbox),
+                    warm=True)
 
 
 WORKLOADS.update({

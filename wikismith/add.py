@@ -28,16 +28,21 @@ class FileOutcome:
     doc_id: str = ""
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    usage: dict | None = None  # model calls and tokens for this document (LLM compiler only)
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "status": self.status, "detail": self.detail, "id": self.doc_id,
-                "warnings": self.warnings, "seconds": round(self.seconds, 3)}
+        out = {"path": self.path, "status": self.status, "detail": self.detail, "id": self.doc_id,
+               "warnings": self.warnings, "seconds": round(self.seconds, 3)}
+        if self.usage is not None:
+            out["usage"] = self.usage
+        return out
 
 
 @dataclass
 class AddReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     stopped: str | None = None  # why the command stopped early (a store error), if it did
+    overviews: dict | None = None  # the batch refresh of overviews after an LLM add: pages, usage, or its failure
 
     def by_status(self, status: str) -> list[FileOutcome]:
         return [o for o in self.outcomes if o.status == status]
@@ -100,12 +105,14 @@ def add_paths(kb, paths: list[str], *, dry_run: bool = False, progress: Progress
     files, problems = expand(paths, kb.root)
     report.outcomes.extend(problems)
     limits = Limits.from_config(kb.config)
+    model = _Model.for_kb(kb) if not dry_run else None
     for index, path in enumerate(files, 1):
         started = time.perf_counter()
         if progress:
             progress(index, len(files), path, "reading")
         try:
-            outcome = _add_one(kb, path, limits, dry_run, lambda phase: progress and progress(index, len(files), path, phase))
+            outcome = _add_one(kb, path, limits, dry_run, model,
+                               lambda phase: progress and progress(index, len(files), path, phase))
         except WikismithError as exc:
             outcome = FileOutcome(path, "failed", str(exc))
         except OSError as exc:
@@ -115,10 +122,14 @@ def add_paths(kb, paths: list[str], *, dry_run: bool = False, progress: Progress
             break
         outcome.seconds = time.perf_counter() - started
         report.outcomes.append(outcome)
+    if model is not None and model.touched and report.stopped is None:
+        if progress:
+            progress(len(files), len(files), f"{len(model.touched)} pages", "overviews")
+        report.overviews = model.refresh_overviews(kb)
     return report
 
 
-def _add_one(kb, path: str, limits, dry_run: bool, phase) -> FileOutcome:
+def _add_one(kb, path: str, limits, dry_run: bool, model, phase) -> FileOutcome:
     from wikismith.compile.draft import SourceInfo
     from wikismith.compile.extractive import compile_document
     from wikismith.ingest import convert, sniff
@@ -142,13 +153,92 @@ def _add_one(kb, path: str, limits, dry_run: bool, phase) -> FileOutcome:
     source = SourceInfo(name=os.path.basename(path), origin=f"file:{os.path.basename(path)}", hash=digest, kind=sniff(path),
                         source_path=path, raw_file=path, size=len(data))
     phase("compiling")
-    draft = compile_document(doc, source)
+    usage = None
+    if model is None:
+        draft = compile_document(doc, source)
+    else:
+        draft, usage = model.compile(kb, doc, source)
     phase("writing")
     with kb.store.locked():
         result = build_mutation(draft, StoreView(kb.store), when=clock.now_iso(), raw_bytes=data)
         if result.mutation is not None:
             kb.store.apply_locked(result.mutation)
-    return FileOutcome(path, result.action, result.reason, result.doc_id, list(draft.warnings))
+    if model is not None and result.mutation is not None:
+        model.note_sections(draft, result.mutation)
+    return FileOutcome(path, result.action, result.reason, result.doc_id, list(draft.warnings), usage=usage)
+
+
+class _Model:
+    """The LLM side of one `add` command: the client, per-document usage, and the pages whose overviews to refresh."""
+
+    def __init__(self, client, language: str):
+        self.client = client
+        self.language = language
+        self.touched: dict[str, list[str]] = {}
+
+    @classmethod
+    def for_kb(cls, kb) -> "_Model | None":
+        cfg = kb.config
+        if str(cfg.get("model", "offline")) == "offline":
+            return None
+        from wikismith.llm.client import LLMClient
+        from wikismith.llm.providers import load_dotenv, resolve
+
+        env = {**load_dotenv(os.path.join(kb.root, ".env")), **os.environ}
+        return cls(LLMClient(resolve(str(cfg["model"]), cfg, env)), str(cfg.get("language", "en")))
+
+    def compile(self, kb, doc, source):
+        from wikismith.compile import llm_compiler
+        from wikismith.view import StoreView
+
+        before = self.client.usage.snapshot()
+        agents = StoreView(kb.store).read("wiki/AGENTS.md") or ""
+        draft = llm_compiler.compile_document(doc, source, self.client, candidates=StoreView(kb.store).candidates,
+                                              language=self.language, agents_md=agents)
+        return draft, _usage_since(self.client.usage, before)
+
+    def note_sections(self, draft, mutation) -> None:
+        from wikismith.wiki import pages
+        from wikismith.wiki.slug import slugify
+
+        for c in draft.contributions:
+            path = pages.page_path(c.kind, slugify(c.key))
+            if path in mutation.writes:
+                self.touched.setdefault(path, []).append(c.section)
+
+    def refresh_overviews(self, kb) -> dict:
+        """One model call per touched page, from bounded input; then one transaction that sets them all."""
+        from wikismith.compile.llm_compiler import refresh_overview
+        from wikismith.view import StoreView
+        from wikismith.wiki import frontmatter, sections
+        from wikismith.wiki.merge import build_overview_mutation
+
+        before = self.client.usage.snapshot()
+        view = StoreView(kb.store)
+        fresh: dict[str, str] = {}
+        try:
+            for path in sorted(self.touched):
+                text = view.read(path)
+                if text is None:
+                    continue
+                meta, body = frontmatter.parse(text)
+                current = sections.parse_page(body).overview
+                fresh[path] = refresh_overview(self.client, title=str(meta.get("title", "")), overview=current,
+                                               sections=self.touched[path], language=self.language)
+            with kb.store.locked():
+                mutation = build_overview_mutation(StoreView(kb.store), fresh, when=clock.now_iso())
+                if mutation is not None:
+                    kb.store.apply_locked(mutation)
+        except WikismithError as exc:
+            return {"pages": 0, "failed": str(exc), "usage": _usage_since(self.client.usage, before)}
+        return {"pages": len(fresh), "usage": _usage_since(self.client.usage, before)}
+
+
+def _usage_since(usage, before) -> dict:
+    now = usage.snapshot()
+    cost = None if now.cost is None else round(now.cost - (before.cost or 0.0), 6)
+    return {"calls": now.calls - before.calls, "tokens_in": now.tokens_in - before.tokens_in,
+            "tokens_out": now.tokens_out - before.tokens_out, "cost": cost}
 
 
 def _os_reason(exc: OSError) -> str:

@@ -13,7 +13,47 @@ DEFAULTS: dict[str, object] = {
     "max_file_mb": 200,
     "convert_timeout": 120,
     "max_text_mb": 50,
+    "timeout": 60,
+    "max_retries": 4,
+    "concurrency": 4,
+    "max_tokens": 2048,
 }
+# Keys with no default: set only when a user needs them.
+OPTIONAL: dict[str, type] = {"base_url": str, "api_key_env": str}
+
+HELP = {
+    "model": '"offline" (the extractive compiler, no model) or provider/model, e.g. openai/gpt-4o-mini, ollama/llama3',
+    "language": "language of the wiki's prose when a model writes it",
+    "long_document_pages": "a PDF of at least this many pages gets a tree index",
+    "max_file_mb": "larger files are refused",
+    "convert_timeout": "seconds a file's conversion may take",
+    "max_text_mb": "documents with more extracted text are refused",
+    "timeout": "seconds one model call may take",
+    "max_retries": "retries of a failed model call (429, 5xx, timeouts, malformed answers)",
+    "concurrency": "model calls in flight at once",
+    "max_tokens": "most tokens a model answer may have",
+    "base_url": "an OpenAI-compatible server to use instead of the provider's own",
+    "api_key_env": "the environment variable holding the API key (the key itself never goes in this file)",
+}
+
+
+def coerce(key: str, text: str) -> object:
+    """A value typed as the setting wants it, from the command line; UsageError when it cannot be."""
+    if key not in DEFAULTS and key not in OPTIONAL:
+        known = ", ".join(sorted([*DEFAULTS, *OPTIONAL]))
+        raise UsageError(f"unknown setting {key!r}; known settings: {known}")
+    kind = type(DEFAULTS[key]) if key in DEFAULTS else OPTIONAL[key]
+    if kind is int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise UsageError(f"{key} takes a whole number, not {text!r}") from None
+        if value < 0:
+            raise UsageError(f"{key} cannot be negative")
+        return value
+    if key == "model" and not text.strip():
+        raise UsageError('model cannot be empty; use "offline" for no model')
+    return text
 
 
 def parse(text: str, *, source: str = "config.toml") -> dict[str, object]:

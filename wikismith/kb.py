@@ -101,6 +101,16 @@ class KnowledgeBase:
         with open(path, encoding="utf-8") as fh:
             return config.parse(fh.read(), source=path)
 
+    def set_config(self, key: str, value: object) -> None:
+        """Change one setting through a transaction (the config file is part of the KB's state)."""
+        with self.store.locked():
+            values = self.config
+            values[key] = value
+            mutation = Mutation(label=f"config {key}")
+            mutation.writes[layout.CONFIG] = config.render(values).encode("utf-8")
+            mutation.appends["wiki/log.md"] = scaffold.log_line(clock.now_iso(), "config", f"{key} = {value}").encode()
+            self.store.apply_locked(mutation)
+
     # -- changing the KB ------------------------------------------------------------------------------------------
 
     def apply(self, mutation: Mutation) -> str:

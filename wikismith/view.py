@@ -60,3 +60,21 @@ class StoreView:
 
     def index_rows(self) -> list[tuple[str, str, str, str]]:
         return self.conn.execute("SELECT kind, path, title, description FROM pages ORDER BY kind, path").fetchall()
+
+    def candidates(self, phrases: list[str], limit: int = 20) -> list[tuple[str, str, str]]:
+        """Existing concept and entity pages whose titles match any of `phrases`, best first: (kind, target, title).
+
+        A full-text query bounded by `limit`, so what a model is shown does not grow with the KB."""
+        clauses = []
+        for phrase in phrases[:40]:
+            words = [w.replace('"', '""') for w in phrase.split()]
+            if words:  # every word, as a prefix, so that "type hint" finds "Type Hints"
+                clauses.append("(" + " AND ".join(f'"{w}"*' for w in words) + ")")
+        if not clauses:
+            return []
+        query = "title : (" + " OR ".join(clauses) + ")"
+        rows = self.conn.execute(
+            "SELECT p.kind, p.path, p.title FROM pages_fts f JOIN pages p ON p.id = f.rowid "
+            "WHERE pages_fts MATCH ? AND p.kind IN ('concept', 'entity') ORDER BY rank LIMIT ?", (query, limit)
+        ).fetchall()
+        return [(kind, path[len("wiki/"):-len(".md")], title) for kind, path, title in rows]

@@ -7,7 +7,7 @@ import sys
 import click
 
 from wikismith import __version__
-from wikismith.cli import add_command, kb_commands
+from wikismith.cli import add_command, config_command, kb_commands
 
 
 class _Group(click.Group):
@@ -38,7 +38,8 @@ def cli(ctx: click.Context, kb_path: str | None) -> None:
     ctx.obj = {"kb": kb_path}
 
 
-for command in (kb_commands.init, add_command.add, kb_commands.status, kb_commands.list_, kb_commands.doctor):
+for command in (kb_commands.init, add_command.add, kb_commands.status, kb_commands.list_, kb_commands.doctor,
+                config_command.config):
     cli.add_command(command)
 
 

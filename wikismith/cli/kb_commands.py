@@ -11,8 +11,10 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print machin
 
 @click.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--model", metavar="MODEL", help='The model that compiles the wiki: "offline" (default: no model) or '
+              "provider/model, e.g. openai/gpt-4o-mini, anthropic/claude-3-5-haiku-latest, ollama/llama3.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def init(directory: str, as_json: bool) -> None:
+def init(directory: str, model: str | None, as_json: bool) -> None:
     """Create a knowledge base in DIRECTORY (default: the current folder).
 
     Makes raw/ for your documents, wiki/ with AGENTS.md, index.md and log.md, and .wikismith/ for the
@@ -20,7 +22,9 @@ def init(directory: str, as_json: bool) -> None:
     """
     from wikismith.kb import KnowledgeBase
 
-    kb = KnowledgeBase.init(directory)
+    from wikismith.config import coerce
+
+    kb = KnowledgeBase.init(directory, settings={"model": coerce("model", model)} if model else None)
     if as_json:
         print_json({"created": kb.root})
     else:

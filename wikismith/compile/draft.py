@@ -34,7 +34,8 @@ class Contribution:
     section: str  # markdown: what this document says about it
     description: str  # one line, used when the page is new
     strong: bool  # True: make the page if it does not exist; False: only add to an existing page
-    overview: str = ""  # a synthesized overview (LLM compilers); empty: merge derives one from the sections
+    # "" : merge derives the overview from the sections; None: keep the page's overview (a batch refresh follows)
+    overview: str | None = ""
 
 
 @dataclass

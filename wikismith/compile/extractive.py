@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from wikismith.compile import extract
 from wikismith.compile.draft import Contribution, Draft, SourceInfo
+from wikismith.compile.hygiene import clip, escape_markers, one_line
 
 KEY_POINTS = 5
 CONCEPTS = 30  # candidates; only the strongest make new pages, the rest join pages that already exist
@@ -26,41 +27,24 @@ def compile_document(doc, source: SourceInfo) -> Draft:
             best = extract.best_sentences_for(text, item.key, n=3)
             if not best:
                 continue
-            section = "\n".join(f"- {_safe(sentence)}" for sentence in best)
+            section = "\n".join(f"- {one_line(sentence)}" for sentence in best)
             noun = "concept" if kind == "concept" else "entity"
             contributions.append(Contribution(
-                kind=kind, key=item.key, title=_safe(item.display), section=section,
-                description=_clip(_safe(best[0]), DESCRIPTION_CHARS) or f"a {noun} from {_safe(title)}",
+                kind=kind, key=item.key, title=one_line(item.display), section=section,
+                description=clip(one_line(best[0]), DESCRIPTION_CHARS) or f"a {noun} from {one_line(title)}",
                 strong=rank < STRONG_RANK and item.count >= 2,
             ))
     tree = doc.tree.to_dict() if getattr(doc, "tree", None) else None
     return Draft(
         source=source,
-        title=_safe(title),
-        description=_safe(extract.describe(text, title)),
-        key_points=[_safe(s) for s in extract.key_sentences(text, n=KEY_POINTS)],
+        title=one_line(title),
+        description=one_line(extract.describe(text, title)),
+        key_points=[one_line(s) for s in extract.key_sentences(text, n=KEY_POINTS)],
         body="",
-        source_markdown=_escape_markers(text),
-        outline=[(e.level, _safe(e.title), e.page) for e in doc.outline],
+        source_markdown=escape_markers(text),
+        outline=[(e.level, one_line(e.title), e.page) for e in doc.outline],
         tree=tree,
         contributions=contributions,
         warnings=list(doc.warnings),
         page_count=getattr(doc, "page_count", None),
     )
-
-
-def _clip(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def _safe(text: str) -> str:
-    """One line of prose that cannot open a section marker or a heading on a page."""
-    return _escape_markers(" ".join(str(text).split()))
-
-
-def _escape_markers(text: str) -> str:
-    # A document's own "<!-- source:x -->" must never be read back as one of our section boundaries.
-    return text.replace("<!-- source:", "<!-- quoted source:").replace("<!-- /source:", "<!-- quoted /source:") \
-        .replace("<!-- overview -->", "<!-- quoted overview -->").replace("<!-- /overview -->", "<!-- quoted /overview -->")

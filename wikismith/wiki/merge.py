@@ -68,7 +68,7 @@ def build_mutation(draft: Draft, view: KBView, *, when: str, raw_bytes: bytes | 
     known = {pages.target_of(p) for p in (*planned, summary, source)}
     for path, c in planned.items():
         with _page_errors(path):
-            _add_section(work, path, work.current(path), c, doc_id, draft, when)
+            _add_section(work, path, work.current(path), c, doc_id, draft, when, known)
 
     linked = {"concept": [], "entity": []}
     for path, c in planned.items():
@@ -161,20 +161,23 @@ class _Work:
         return list(rows.values())
 
 
-def _add_section(work: _Work, path, current, c, doc_id, draft, when) -> None:
+def _add_section(work: _Work, path, current, c, doc_id, draft, when, known) -> None:
     """Splice this document's section into the page; the work is proportional to the change, not the page."""
     meta, body = frontmatter.parse(current) if current else ({}, "")
     title = meta.get("title") or c.title
     work.titles[path] = title
     if not body.strip():
         body = f"# {title}\n"
-    # A section may only link to its own summary (added by make_section): a link to another page could break
-    # when that page loses its last section. (Tracking backlinks would lift this; see the README.)
-    section = unlink_unknown(c.section, frozenset())
+    # A section may link only to pages this document contributes to: they keep this document's section, so they
+    # exist as long as the section does. Anything else becomes plain text.
+    section = unlink_unknown(c.section, known)
     body = sections.upsert_section(body, doc_id, sections.make_section(doc_id, section, draft.title))
     sources = sorted(set(meta.get("sources") or []) | {doc_id})
-    overview = unlink_unknown(c.overview, frozenset()) if c.overview else _derived_overview(title, body, len(sources))
-    body = sections.set_overview(body, overview)
+    if c.overview is None and current:
+        pass  # an LLM compiler refreshes the overviews of the pages an add touched, once, after the add
+    else:
+        overview = unlink_unknown(c.overview, frozenset()) if c.overview else _derived_overview(title, body, len(sources))
+        body = sections.set_overview(body, overview)
     description = _derived_description(body) or c.description
     meta = {**meta, "type": c.kind, "title": title, "description": description, "sources": sources, "updated": when}
     work.put(path, c.kind, title, description, pages.with_front_matter(meta, body), sources, when)
@@ -265,3 +268,23 @@ def _raw_path(src, doc_id: str, old: dict | None, view: KBView, m: Mutation) -> 
 def _stem(name: str) -> str:
     stem, _ext = posixpath.splitext(name)
     return stem or name
+
+
+def build_overview_mutation(view: KBView, overviews: dict[str, str], *, when: str) -> Mutation | None:
+    """Set the overview of each page (under the lock, over the pages as they are now); None when none is left."""
+    m = Mutation(label=f"refresh {len(overviews)} overviews")
+    work = _Work(view, m)
+    for path in sorted(overviews):
+        text = work.current(path)
+        if text is None:
+            continue  # removed since the overview was written
+        with _page_errors(path):
+            meta, body = frontmatter.parse(text)
+            body = sections.set_overview(body, unlink_unknown(overviews[path], frozenset()))
+        work.put(path, str(meta.get("type", "concept")), str(meta.get("title", "")), str(meta.get("description", "")),
+                 pages.with_front_matter({**meta, "updated": when}, body), list(meta.get("sources") or []), when)
+    if not work.written:
+        return None
+    work.finish()
+    m.appends["wiki/log.md"] = scaffold.log_line(when, "refresh", f"overviews of {len(work.written)} pages").encode()
+    return m

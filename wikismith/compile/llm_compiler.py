@@ -1,0 +1,157 @@
+"""The LLM compiler: the same kind of Draft as the extractive compiler, written by a model.
+
+Calls per document are fixed (summary, plan, sections; plus one per tree node of a long document), and every
+prompt is bounded: the document is cut to a fixed size, and the pages the KB already has reach the plan only as the
+top full-text candidates for this document's phrases, never as the whole page list. So the cost of adding a
+document does not grow with the KB. Overviews are refreshed once per page per `add`, after the documents.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+from wikismith.compile import extract, prompts
+from wikismith.compile.draft import Contribution, Draft, SourceInfo
+from wikismith.compile.hygiene import clip, escape_markers, one_line
+from wikismith.compile.lexicon import normalize
+
+MAX_CONCEPTS = 10
+MAX_ENTITIES = 8
+MAX_CANDIDATES = 20
+
+# candidates(phrases) -> [(kind, target, title)] of existing concept/entity pages, best first
+Candidates = Callable[[list[str]], list[tuple[str, str, str]]]
+
+
+def compile_document(doc, source: SourceInfo, client, *, candidates: Candidates, language: str = "en",
+                     agents_md: str = "") -> Draft:
+    text = doc.markdown
+    title = doc.title.strip() or source.name
+    sys = lambda kind, shape: prompts.system(kind, language, shape, agents_md)  # noqa: E731
+
+    summary = client.complete_json("summary", sys("summary", prompts.SUMMARY_SHAPE),
+                                   prompts.document_block(title, text), _summary)
+    hints = [p.display for p in extract.key_phrases(text, limit=15)] + [e.display for e in extract.entities(text, limit=10)]
+    found = candidates([normalize(h) for h in hints])[:MAX_CANDIDATES]
+    targets = {target: (kind, name) for kind, target, name in found}
+    plan = client.complete_json("plan", sys("plan", prompts.PLAN_SHAPE),
+                                prompts.plan_user(summary["title"], summary["summary"], hints,
+                                                  [(t, n) for t, (_k, n) in targets.items()]),
+                                lambda obj: _plan(obj, targets))
+    names = [item["name"] for item in plan["concepts"] + plan["entities"]]
+    written = {}
+    if names:
+        written = client.complete_json("sections", sys("sections", prompts.SECTIONS_SHAPE),
+                                       prompts.sections_user(summary["title"], names, text), _sections)["sections"]
+    contributions = []
+    for kind, items in (("concept", plan["concepts"]), ("entity", plan["entities"])):
+        for item in items:
+            section = written.get(item["name"]) or "\n".join(
+                f"- {one_line(s)}" for s in extract.best_sentences_for(text, normalize(item["name"]), n=3))
+            if not section.strip():
+                continue
+            # An existing page keeps its name: its key is its slug, which slugifies to itself.
+            key = item["existing"].split("/", 1)[1] if item["existing"] else normalize(item["name"])
+            contributions.append(Contribution(
+                kind=kind, key=key or item["name"].lower(), title=one_line(item["name"]),
+                section=escape_markers(section.strip()), description=clip(one_line(section.splitlines()[0]), 160),
+                strong=True, overview=None))
+    tree = _summarised_tree(doc, client, sys, title) if getattr(doc, "tree", None) else None
+    return Draft(
+        source=source, title=one_line(summary["title"] or title), description=clip(one_line(summary["description"]), 160),
+        key_points=[one_line(p) for p in summary["key_points"]], body=escape_markers(summary["summary"]),
+        source_markdown=escape_markers(text), outline=[(e.level, one_line(e.title), e.page) for e in doc.outline],
+        tree=tree, contributions=contributions, warnings=list(doc.warnings), page_count=getattr(doc, "page_count", None),
+    )
+
+
+def refresh_overview(client, *, title: str, overview: str, sections: list[str], language: str = "en") -> str:
+    answer = client.complete_json("overview", prompts.system("overview", language, prompts.OVERVIEW_SHAPE),
+                                  prompts.overview_user(title, overview, sections), _overview)
+    return escape_markers(one_line(answer["overview"]))
+
+
+def _summarised_tree(doc, client, sys, title: str) -> dict:
+    """Node summaries bottom-up, one bounded call per node, siblings in parallel."""
+    tree = doc.tree.to_dict()
+    pages = doc.pages or doc.sections or []
+
+    def text_of(node: dict) -> str:
+        return "\n".join(pages[node["first_page"] - 1 : node["last_page"]])[: prompts.MAX_NODE_CHARS]
+
+    def summarise(node: dict) -> None:
+        children = node.get("children", [])
+        if children:
+            with ThreadPoolExecutor(max_workers=min(4, len(children))) as pool:
+                list(pool.map(summarise, children))
+        answer = client.complete_json("node", sys("node", prompts.NODE_SHAPE),
+                                      prompts.node_user(title, text_of(node), [c["summary"] for c in children]), _node)
+        node["summary"] = clip(one_line(answer["summary"]), 400)
+
+    for child in tree.get("children", []) or [tree]:
+        summarise(child)
+    return tree
+
+
+# -- validation: every field a model returns is checked before it reaches a page ------------------------------------
+
+def _text(obj: dict, key: str, limit: int = 20_000) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{key!r} must be a non-empty string")
+    return value.strip()[:limit]
+
+
+def _summary(obj) -> dict:
+    if not isinstance(obj, dict):
+        raise ValueError("expected an object")
+    points = obj.get("key_points")
+    if not isinstance(points, list) or not all(isinstance(p, str) and p.strip() for p in points):
+        raise ValueError("'key_points' must be a list of strings")
+    return {"title": _text(obj, "title", 200), "description": _text(obj, "description", 400),
+            "summary": _text(obj, "summary"), "key_points": [p.strip() for p in points[:10]]}
+
+
+def _plan(obj, targets: dict[str, tuple[str, str]]) -> dict:
+    if not isinstance(obj, dict):
+        raise ValueError("expected an object")
+    plan = {}
+    for field, kind, cap in (("concepts", "concept", MAX_CONCEPTS), ("entities", "entity", MAX_ENTITIES)):
+        items = obj.get(field, [])
+        if not isinstance(items, list):
+            raise ValueError(f"{field!r} must be a list")
+        seen, chosen = set(), []
+        for item in items:
+            if isinstance(item, str):
+                item = {"name": item}
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"].strip():
+                raise ValueError(f"every item of {field!r} needs a name")
+            name = " ".join(item["name"].split())[:80]
+            existing = item.get("existing")
+            # A page the model names must be one it was shown, of the right kind; anything else is a new page.
+            existing = existing if isinstance(existing, str) and targets.get(existing, ("",))[0] == kind else None
+            if name.lower() not in seen:
+                seen.add(name.lower())
+                chosen.append({"name": name, "existing": existing})
+        plan[field] = chosen[:cap]
+    return plan
+
+
+def _sections(obj) -> dict:
+    sections = obj.get("sections") if isinstance(obj, dict) else None
+    if not isinstance(sections, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in sections.items()):
+        raise ValueError("'sections' must map names to markdown strings")
+    return {"sections": {" ".join(k.split())[:80]: v[:6000] for k, v in sections.items()}}
+
+
+def _node(obj) -> dict:
+    if not isinstance(obj, dict):
+        raise ValueError("expected an object")
+    return {"summary": _text(obj, "summary", 2000)}
+
+
+def _overview(obj) -> dict:
+    if not isinstance(obj, dict):
+        raise ValueError("expected an object")
+    return {"overview": _text(obj, "overview", 2000)}
