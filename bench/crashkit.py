@@ -33,6 +33,7 @@ class Workload:
     copy_names: tuple[str, ...] = ("log.md",)  # files changed in place (appends): copied, not linked, per run
     wiki: bool = True  # also run doctor's wiki checks (links, index); off for synthetic store-only workloads
     warm: bool = False  # run the action once in the bench process first, so forked runs inherit its caches
+    teardown: Callable[[], None] | None = None  # stops what the workload started (a fake model server)
 
 
 @dataclass
@@ -281,6 +282,8 @@ def run_matrix(workload: Workload, modes=MODES, *, jobs: int = 2, tmp: str | Non
         return list(outcomes.values())
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        if workload.teardown is not None:
+            workload.teardown()
 
 
 def _map(bench: Bench, tasks, jobs: int):

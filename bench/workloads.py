@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 
 from bench import synthetic
@@ -79,20 +80,22 @@ def _memoize_conversions() -> None:
 
 
 def _memoize_compile() -> None:
-    """The extractive compiler is deterministic and reads no KB: compile each draft once, reuse it in every run."""
+    """Both compilers are deterministic and write nothing: compile each draft once, reuse it in every run."""
     import wikismith.compile.extractive as extractive
+    import wikismith.compile.llm_compiler as llm_compiler
 
-    real = getattr(extractive.compile_document, "__wrapped__", extractive.compile_document)
-    cache: dict = {}
+    for module in (extractive, llm_compiler):
+        real = getattr(module.compile_document, "__wrapped__", module.compile_document)
+        cache: dict = {}
 
-    def compile_document(doc, source):
-        key = (source.hash, source.source_path)
-        if key not in cache:
-            cache[key] = real(doc, source)
-        return cache[key]
+        def compile_document(doc, source, *args, _real=real, _cache=cache, **kwargs):
+            key = (source.hash, source.source_path)
+            if key not in _cache:
+                _cache[key] = _real(doc, source, *args, **kwargs)
+            return _cache[key]
 
-    compile_document.__wrapped__ = real
-    extractive.compile_document = compile_document
+        compile_document.__wrapped__ = real
+        module.compile_document = compile_document
 
 
 def _inbox(files: dict[str, str]) -> str:
@@ -152,4 +155,55 @@ WORKLOADS.update({
     "add-markdown-empty-kb": add_markdown_empty,
     "add-long-pdf-20-docs": add_long_pdf,
     "add-folder-5-mixed": add_mixed_folder,
+})
+
+
+# -- add through the LLM compiler (issue 4), against a fake OpenAI server in this process ---------------------------
+
+def _fake_model():
+    sys.path.insert(0, os.path.join(REPO, "tests"))
+    from fakes import wiki_responder
+    from fakes.openai_server import FakeOpenAI
+
+    return FakeOpenAI(default=wiki_responder.respond).start()
+
+
+def _llm_kb(fake, count: int, inbox: str):
+    generated = _kb_with_generated(0, inbox)
+
+    def build(root: str) -> None:
+        generated(root)
+        _cli("--kb", root, "config", "set", "model", "openai/gpt-4o-mini")
+        _cli("--kb", root, "config", "set", "base_url", fake.base_url)
+        if count:
+            docs = os.path.join(inbox, "generated")
+            os.makedirs(docs, exist_ok=True)
+            for i in range(count):
+                with open(os.path.join(docs, f"note-{i:03d}.md"), "w", encoding="utf-8") as fh:
+                    fh.write(synthetic.generated_document(i))
+            _cli("--kb", root, "add", docs)
+    return build
+
+
+def llm_add_markdown() -> Workload:
+    fake = _fake_model()
+    inbox = _inbox({"write-ahead-logging.md": os.path.join(REPO, "examples", "write-ahead-logging.md")})
+    target = os.path.join(inbox, "write-ahead-logging.md")
+    _memoize_conversions()
+    return Workload("llm-add-markdown-20-docs", _llm_kb(fake, 20, inbox), lambda root: _cli("--kb", root, "add", target),
+                    warm=True, teardown=fake.stop)
+
+
+def llm_add_long_pdf() -> Workload:
+    fake = _fake_model()
+    inbox = _inbox({"GeoTopo-komprimiert.pdf": os.path.join(CORPUS, "pdf", "GeoTopo-komprimiert.pdf")})
+    target = os.path.join(inbox, "GeoTopo-komprimiert.pdf")
+    _memoize_conversions()
+    return Workload("llm-add-long-pdf", _llm_kb(fake, 0, inbox), lambda root: _cli("--kb", root, "add", target),
+                    warm=True, teardown=fake.stop)
+
+
+WORKLOADS.update({
+    "llm-add-markdown-20-docs": llm_add_markdown,
+    "llm-add-long-pdf": llm_add_long_pdf,
 })
