@@ -105,7 +105,7 @@ def add_paths(kb, paths: list[str], *, dry_run: bool = False, progress: Progress
     files, problems = expand(paths, kb.root)
     report.outcomes.extend(problems)
     limits = Limits.from_config(kb.config)
-    model = _Model.for_kb(kb) if not dry_run else None
+    model = _Model.for_kb(kb, connect=not dry_run)
     for index, path in enumerate(files, 1):
         started = time.perf_counter()
         if progress:
@@ -122,7 +122,7 @@ def add_paths(kb, paths: list[str], *, dry_run: bool = False, progress: Progress
             break
         outcome.seconds = time.perf_counter() - started
         report.outcomes.append(outcome)
-    if model is not None and model.touched and report.stopped is None:
+    if model is not None and model.touched and report.stopped is None and not dry_run:
         if progress:
             progress(len(files), len(files), f"{len(model.touched)} pages", "overviews")
         report.overviews = model.refresh_overviews(kb)
@@ -147,7 +147,8 @@ def _add_one(kb, path: str, limits, dry_run: bool, model, phase) -> FileOutcome:
         return FileOutcome(path, "skipped", f"same content as {same['name']} (already in the KB)", same["id"])
     if dry_run:
         old = view.document_by_source(path)
-        return FileOutcome(path, "would-update" if old else "would-add", "", old["id"] if old else "")
+        estimate = model.estimate(len(data)) if model is not None else None
+        return FileOutcome(path, "would-update" if old else "would-add", "", old["id"] if old else "", usage=estimate)
     phase("converting")
     doc = convert(path, limits)
     source = SourceInfo(name=os.path.basename(path), origin=f"file:{os.path.basename(path)}", hash=digest, kind=sniff(path),
@@ -177,15 +178,29 @@ class _Model:
         self.touched: dict[str, list[str]] = {}
 
     @classmethod
-    def for_kb(cls, kb) -> "_Model | None":
+    def for_kb(cls, kb, *, connect: bool = True) -> "_Model | None":
+        """None for the offline compiler; without connect (a dry run), no client and no key are needed."""
         cfg = kb.config
         if str(cfg.get("model", "offline")) == "offline":
             return None
+        if not connect:
+            return cls(None, str(cfg.get("language", "en")))
         from wikismith.llm.client import LLMClient
         from wikismith.llm.providers import load_dotenv, resolve
 
         env = {**load_dotenv(os.path.join(kb.root, ".env")), **os.environ}
         return cls(LLMClient(resolve(str(cfg["model"]), cfg, env)), str(cfg.get("language", "en")))
+
+    @staticmethod
+    def estimate(size: int) -> dict:
+        """An upper bound before any call: three bounded document calls, and an overview call per page it may touch
+        (tree-node calls of long documents come on top)."""
+        from wikismith.compile import llm_compiler, prompts
+
+        document = min(size, prompts.MAX_DOCUMENT_CHARS) // 4 + 500
+        pages = llm_compiler.MAX_CONCEPTS + llm_compiler.MAX_ENTITIES
+        return {"estimated": True, "calls": 3 + pages, "tokens_in": 3 * document + pages * 1500,
+                "tokens_out": 3 * 800 + pages * 200}
 
     def compile(self, kb, doc, source):
         from wikismith.compile import llm_compiler

@@ -125,3 +125,13 @@ def test_the_api_key_is_never_printed_logged_or_written(llm_kb, fake, tmp_path, 
     for path in llm_kb.rglob("*"):
         if path.is_file():
             assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_a_dry_run_estimates_the_model_calls_and_makes_none(llm_kb, fake, tmp_path):
+    before = snapshot.state(str(llm_kb))
+    code, report, err = add(llm_kb, "--dry-run", _pep(tmp_path, "pep-0604.rst"), env={"OPENAI_API_KEY": KEY})
+    assert code == 0, err
+    (outcome,) = report["files"]
+    assert outcome["status"] == "would-add"
+    assert outcome["usage"]["estimated"] and outcome["usage"]["calls"] >= 3 and outcome["usage"]["tokens_in"] > 1000
+    assert fake.requests == [] and snapshot.state(str(llm_kb)) == before
