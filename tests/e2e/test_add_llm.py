@@ -135,3 +135,22 @@ def test_a_dry_run_estimates_the_model_calls_and_makes_none(llm_kb, fake, tmp_pa
     assert outcome["status"] == "would-add"
     assert outcome["usage"]["estimated"] and outcome["usage"]["calls"] >= 3 and outcome["usage"]["tokens_in"] > 1000
     assert fake.requests == [] and snapshot.state(str(llm_kb)) == before
+
+
+def test_the_kbs_dotenv_supplies_the_endpoint_and_key_and_the_table_shows_usage(tmp_path, fake, run_cli):
+    kb = tmp_path / "kb"
+    assert run_cli("init", kb, "--model", "openai/gpt-4o-mini")[0] == 0
+    (kb / ".env").write_text(f"OPENAI_BASE_URL={fake.base_url}\nexport OPENAI_API_KEY='{KEY}'\n")
+    code, out, err = run_cli("add", _pep(tmp_path, "pep-0604.rst"), kb=kb)
+    assert code == 0, err
+    assert "model calls" in out and "tokens in" in out and "refreshed the overviews" in out
+    assert fake.request_headers and all(h.get("authorization") == f"Bearer {KEY}" for h in fake.request_headers)
+    assert KEY not in out + err
+
+
+def test_a_missing_key_is_named_in_one_line_before_any_work(tmp_path, run_cli):
+    kb = tmp_path / "kb"
+    assert run_cli("init", kb, "--model", "anthropic/claude-3-5-haiku-latest")[0] == 0
+    code, out, err = run_cli("add", _pep(tmp_path, "pep-0604.rst"), kb=kb, env={"ANTHROPIC_API_KEY": ""})
+    assert code == 2 and "ANTHROPIC_API_KEY" in err and len(err.strip().splitlines()) == 1
+    assert run_cli("list", "--json", kb=kb)[1].count('"name"') == 0

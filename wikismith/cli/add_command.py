@@ -39,6 +39,7 @@ def add(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, as_json: bool
             "counts": {s: len(report.by_status(s)) for s in
                        ("added", "updated", "skipped", "failed", "would-add", "would-update")},
             "stopped": report.stopped,
+            "overviews": report.overviews,
         })
     else:
         _print_table(report, dry_run)
@@ -107,12 +108,23 @@ def _print_table(report, dry_run: bool) -> None:
         counts = {"would add": len(report.by_status("would-add")), "would update": len(report.by_status("would-update")),
                   "skipped": counts["skipped"], "failed": counts["failed"]}
     out.print(", ".join(f"{n} {s}" for s, n in counts.items()) + ("  (dry run: nothing changed)" if dry_run else ""))
+    if report.overviews:
+        o = report.overviews
+        if o.get("failed"):
+            out.print(f"overviews not refreshed (the documents are added): {o['failed']}", markup=False)
+        else:
+            out.print(f"refreshed the overviews of {o['pages']} pages ({o['usage']['calls']} model calls)")
     if report.stopped:
         out.print(f"[red]{report.stopped}[/red]; the knowledge base keeps every document added before it")
 
 
 def _detail(o) -> str:
     detail = o.detail or (f"as {o.doc_id}" if o.doc_id else "")
+    if o.usage:
+        about = "about " if o.usage.get("estimated") else ""
+        cost = f", ${o.usage['cost']:.4f}" if o.usage.get("cost") else ""
+        detail += (f"; {about}{o.usage['calls']} model calls, {o.usage['tokens_in']:,} tokens in, "
+                   f"{o.usage['tokens_out']:,} out{cost}")
     if o.warnings:
         detail = (detail + "; " if detail else "") + "warning: " + "; ".join(o.warnings)
     return detail
