@@ -186,10 +186,13 @@ class _Model:
         if not connect:
             return cls(None, str(cfg.get("language", "en")))
         from wikismith.llm.client import LLMClient
+        from wikismith.llm.litellm_backend import LiteLLMClient
         from wikismith.llm.providers import load_dotenv, resolve
 
         env = {**load_dotenv(os.path.join(kb.root, ".env")), **os.environ}
-        return cls(LLMClient(resolve(str(cfg["model"]), cfg, env)), str(cfg.get("language", "en")))
+        settings = resolve(str(cfg["model"]), cfg, env)
+        client = (LiteLLMClient if settings.provider == "litellm" else LLMClient)(settings)
+        return cls(client, str(cfg.get("language", "en")))
 
     @staticmethod
     def estimate(size: int) -> dict:

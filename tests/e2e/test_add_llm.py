@@ -154,3 +154,16 @@ def test_a_missing_key_is_named_in_one_line_before_any_work(tmp_path, run_cli):
     code, out, err = run_cli("add", _pep(tmp_path, "pep-0604.rst"), kb=kb, env={"ANTHROPIC_API_KEY": ""})
     assert code == 2 and "ANTHROPIC_API_KEY" in err and len(err.strip().splitlines()) == 1
     assert run_cli("list", "--json", kb=kb)[1].count('"name"') == 0
+
+
+def test_other_providers_route_through_litellm_when_the_extra_is_installed(tmp_path, fake, run_cli):
+    pytest.importorskip("litellm")  # the dev extras install it; a plain install does not need it
+    kb = tmp_path / "kb"
+    assert run_cli("init", kb, "--model", "litellm/openai/gpt-4o-mini")[0] == 0
+    assert run_cli("config", "set", "base_url", fake.base_url, kb=kb)[0] == 0
+    code, report, err = add(kb, _pep(tmp_path, "pep-0604.rst"), env={"WIKISMITH_API_KEY": KEY}, timeout=180)
+    assert code == 0, err
+    assert report["files"][0]["status"] == "added" and report["files"][0]["usage"]["tokens_in"] > 0
+    assert {"summary", "plan", "sections"} <= set(fake.answered_by_kind)
+    assert all(r["model"] == "gpt-4o-mini" for r in fake.requests)
+    assert run_cli("doctor", kb=kb)[0] == 0

@@ -42,6 +42,9 @@ PROVIDERS: dict[str, Provider] = {
         Provider("groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", True),
         Provider("together", "https://api.together.xyz/v1", "TOGETHER_API_KEY", True),
         Provider("lmstudio", "http://localhost:1234/v1", None, False),
+        # litellm/<LiteLLM model name>: any provider LiteLLM knows (optional extra wikismith[litellm]); LiteLLM
+        # finds its own URL and key variables unless base_url / api_key_env say otherwise.
+        Provider("litellm", "", None, True),
     )
 }
 
@@ -79,7 +82,8 @@ def split_model(model: str) -> tuple[str, str]:
         known = ", ".join(f"{p}/" for p in PROVIDERS)
         raise LLMConfigError(
             f"unknown model provider {prefix!r} in {model!r}; known providers: {known} "
-            "(or a bare OpenAI model name); `pip install wikismith[litellm]` routes other providers through LiteLLM"
+            "(or a bare OpenAI model name); for any other, `pip install wikismith[litellm]` and name the model "
+            "litellm/<provider>/<model>, e.g. litellm/bedrock/anthropic.claude-3-haiku-20240307-v1:0"
         )
     if not name.strip():
         raise LLMConfigError(f"no model name after {prefix}/ in {model!r}")
@@ -102,7 +106,8 @@ def resolve(model: str, config: Mapping[str, object], env: Mapping[str, str]) ->
     base_url = _text(config, "base_url") or (env.get("OPENAI_BASE_URL", "").strip() if provider == "openai" else "")
     custom_url = bool(base_url)
     base_url = base_url or spec.base_url
-    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+    if (custom_url or provider != "litellm") and (
+            urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).netloc):
         raise LLMConfigError(f"base_url must be an http(s) URL, got {base_url!r}")
 
     api_key: str | None
