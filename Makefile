@@ -26,8 +26,18 @@ demo: $(VENV)/.runtime
 	$(BIN)/wikismith --kb $(KB) status
 	$(BIN)/wikismith --kb $(KB) list
 
-test: $(VENV)/.dev
-	$(BIN)/python -m pytest -n 2 --durations=15 tests
+# The optional LiteLLM route pins other versions of shared packages, so it gets an environment of its own.
+LITE := .venv-litellm
+$(LITE)/.installed: requirements-litellm.lock pyproject.toml
+	$(PYTHON) -m venv $(LITE)
+	$(LITE)/bin/python -m pip install -q --upgrade pip
+	$(LITE)/bin/pip install -q -r requirements-litellm.lock
+	$(LITE)/bin/pip install -q --no-deps --config-settings editable_mode=compat -e .
+	touch $@
+
+test: $(VENV)/.dev $(LITE)/.installed
+	$(BIN)/python -m pytest -n 2 --durations=15 -m "not litellm" tests
+	$(LITE)/bin/python -m pytest -m litellm tests
 
 crash-bench: $(VENV)/.dev
 	$(BIN)/python bench/crash.py --json
@@ -48,6 +58,8 @@ lock:
 	/tmp/wikismith-lock/bin/pip freeze --exclude wikismith > requirements.lock
 	/tmp/wikismith-lock/bin/pip install -q '.[dev]'
 	/tmp/wikismith-lock/bin/pip freeze --exclude wikismith | grep -vxFf requirements.lock > requirements-dev.lock
+	/tmp/wikismith-lock/bin/pip install -q '.[dev,litellm]'
+	/tmp/wikismith-lock/bin/pip freeze --exclude wikismith > requirements-litellm.lock
 
 clean:
-	rm -rf $(VENV) $(KB) build *.egg-info
+	rm -rf $(VENV) $(LITE) $(KB) build *.egg-info
