@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 KB     ?= demo-kb
 
-.PHONY: demo test crash-bench overhead-bench ingest-bench bench lock clean
+.PHONY: demo test crash-bench overhead-bench ingest-bench tokens-bench startup-bench bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,7 +48,13 @@ overhead-bench: $(VENV)/.dev
 ingest-bench: $(VENV)/.dev
 	$(BIN)/python bench/ingest.py --json
 
-bench: crash-bench overhead-bench ingest-bench
+tokens-bench: $(VENV)/.dev
+	$(BIN)/python bench/tokens.py --json
+
+startup-bench: $(VENV)/.dev
+	$(BIN)/python bench/startup.py --json
+
+bench: crash-bench overhead-bench ingest-bench tokens-bench startup-bench
 
 # Re-pin every dependency from a fresh environment (run after changing pyproject.toml).
 lock:
