@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -234,15 +235,17 @@ class _Model:
         before = self.client.usage.snapshot()
         view = StoreView(kb.store)
         fresh: dict[str, str] = {}
-        try:
-            for path in sorted(self.touched):
-                text = view.read(path)
-                if text is None:
-                    continue
+        def refresh(path: str) -> None:
+            text = view.read(path)
+            if text is not None:
                 meta, body = frontmatter.parse(text)
                 current = sections.parse_page(body).overview
                 fresh[path] = refresh_overview(self.client, title=str(meta.get("title", "")), overview=current,
                                                sections=self.touched[path], language=self.language)
+
+        try:
+            with ThreadPoolExecutor(max_workers=self.client.settings.concurrency) as pool:
+                list(pool.map(refresh, sorted(self.touched)))  # the client caps calls in flight
             with kb.store.locked():
                 mutation = build_overview_mutation(StoreView(kb.store), fresh, when=clock.now_iso())
                 if mutation is not None:
