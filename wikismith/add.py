@@ -97,45 +97,61 @@ def read_source(path: str, max_bytes: int) -> bytes:
         return fh.read(max_bytes + 1)
 
 
-def add_paths(kb, paths: list[str], *, dry_run: bool = False, progress: Progress | None = None) -> AddReport:
+def add_paths(kb, paths: list[str], *, dry_run: bool = False, progress: Progress | None = None,
+              allow_private: bool = False, cloud: bool = False) -> AddReport:
+    """Add files, folders and URLs (or, with cloud, PageIndex Cloud document ids), one transaction each."""
     import time
 
+    from wikismith import add_remote
     from wikismith.ingest import Limits
 
     report = AddReport()
-    files, problems = expand(paths, kb.root)
-    report.outcomes.extend(problems)
-    limits = Limits.from_config(kb.config)
+    items: list[tuple[str, str]] = []  # (kind, what): kind is file, url or cloud
+    for given in paths:
+        if cloud:
+            items.append(("cloud", given.strip()))
+        elif add_remote.looks_like_url(given):
+            items.append(("url", given.strip()))
+        else:
+            files, problems = expand([given], kb.root)
+            report.outcomes.extend(problems)
+            items.extend(("file", f) for f in files if ("file", f) not in items)
+    cfg = kb.config
+    limits = Limits.from_config(cfg)
+    allow_private = allow_private or bool(cfg.get("allow_private", False))
     model = _Model.for_kb(kb, connect=not dry_run)
-    for index, path in enumerate(files, 1):
+    client = add_remote.cloud_client(kb) if cloud and not dry_run else None
+    for index, (kind, what) in enumerate(items, 1):
         started = time.perf_counter()
-        if progress:
-            progress(index, len(files), path, "reading")
+        phase = lambda name, i=index, w=what: progress and progress(i, len(items), w, name)  # noqa: E731
+        phase("reading")
         try:
-            outcome = _add_one(kb, path, limits, dry_run, model,
-                               lambda phase: progress and progress(index, len(files), path, phase))
+            if kind == "file":
+                outcome = _add_one(kb, what, limits, dry_run, model, phase)
+            elif kind == "url":
+                outcome = add_remote.add_url(kb, what, limits, dry_run, model, phase, allow_private=allow_private)
+            else:
+                outcome = add_remote.add_cloud(kb, what, client, dry_run, model, phase)
         except WikismithError as exc:
-            outcome = FileOutcome(path, "failed", str(exc))
+            outcome = FileOutcome(what, "failed", str(exc))
         except OSError as exc:
             # The store itself failed (the document was rolled back): later documents would fail alike.
-            report.outcomes.append(FileOutcome(path, "failed", _os_reason(exc)))
-            report.stopped = f"stopped after a storage error on {path}: {_os_reason(exc)}"
+            report.outcomes.append(FileOutcome(what, "failed", _os_reason(exc)))
+            report.stopped = f"stopped after a storage error on {what}: {_os_reason(exc)}"
             break
         outcome.seconds = time.perf_counter() - started
         report.outcomes.append(outcome)
     if model is not None and model.touched and report.stopped is None and not dry_run:
         if progress:
-            progress(len(files), len(files), f"{len(model.touched)} pages", "overviews")
+            progress(len(items), len(items), f"{len(model.touched)} pages", "overviews")
         report.overviews = model.refresh_overviews(kb)
     return report
 
 
 def _add_one(kb, path: str, limits, dry_run: bool, model, phase) -> FileOutcome:
     from wikismith.compile.draft import SourceInfo
-    from wikismith.compile.extractive import compile_document
     from wikismith.ingest import convert, sniff
     from wikismith.view import StoreView
-    from wikismith.wiki.merge import build_mutation
 
     try:
         data = read_source(path, limits.max_file_bytes)
@@ -154,6 +170,15 @@ def _add_one(kb, path: str, limits, dry_run: bool, model, phase) -> FileOutcome:
     doc = convert(path, limits)
     source = SourceInfo(name=os.path.basename(path), origin=f"file:{os.path.basename(path)}", hash=digest, kind=sniff(path),
                         source_path=path, raw_file=path, size=len(data))
+    return compile_and_apply(kb, path, doc, source, data, model, phase)
+
+
+def compile_and_apply(kb, label: str, doc, source, data: bytes | None, model, phase) -> FileOutcome:
+    """The common end of every add: compile (no lock), then merge and apply under the lock."""
+    from wikismith.compile.extractive import compile_document
+    from wikismith.view import StoreView
+    from wikismith.wiki.merge import build_mutation
+
     phase("compiling")
     usage = None
     if model is None:
@@ -167,7 +192,7 @@ def _add_one(kb, path: str, limits, dry_run: bool, model, phase) -> FileOutcome:
             kb.store.apply_locked(result.mutation)
     if model is not None and result.mutation is not None:
         model.note_sections(draft, result.mutation)
-    return FileOutcome(path, result.action, result.reason, result.doc_id, list(draft.warnings), usage=usage)
+    return FileOutcome(label, result.action, result.reason, result.doc_id, list(draft.warnings), usage=usage)
 
 
 class _Model:

@@ -17,9 +17,11 @@ DEFAULTS: dict[str, object] = {
     "max_retries": 4,
     "concurrency": 4,
     "max_tokens": 2048,
+    "fetch_timeout": 30,
+    "max_download_mb": 100,
 }
 # Keys with no default: set only when a user needs them.
-OPTIONAL: dict[str, type] = {"base_url": str, "api_key_env": str}
+OPTIONAL: dict[str, type] = {"base_url": str, "api_key_env": str, "allow_private": bool, "pageindex_base_url": str}
 
 HELP = {
     "model": '"offline" (the extractive compiler, no model) or provider/model, e.g. openai/gpt-4o-mini, ollama/llama3',
@@ -32,8 +34,12 @@ HELP = {
     "max_retries": "retries of a failed model call (429, 5xx, timeouts, malformed answers)",
     "concurrency": "model calls in flight at once",
     "max_tokens": "most tokens a model answer may have",
+    "fetch_timeout": "seconds `add URL` waits to connect, and between two pieces of a download",
+    "max_download_mb": "larger downloads are cut off and refused",
     "base_url": "an OpenAI-compatible server to use instead of the provider's own",
     "api_key_env": "the environment variable holding the API key (the key itself never goes in this file)",
+    "allow_private": "true: `add URL` may fetch from loopback and private addresses (your own intranet)",
+    "pageindex_base_url": "the PageIndex Cloud API to import from (default https://api.pageindex.ai)",
 }
 
 
@@ -43,6 +49,10 @@ def coerce(key: str, text: str) -> object:
         known = ", ".join(sorted([*DEFAULTS, *OPTIONAL]))
         raise UsageError(f"unknown setting {key!r}; known settings: {known}")
     kind = type(DEFAULTS[key]) if key in DEFAULTS else OPTIONAL[key]
+    if kind is bool:
+        if text.lower() not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
+            raise UsageError(f"{key} takes true or false, not {text!r}")
+        return text.lower() in ("true", "yes", "on", "1")
     if kind is int:
         try:
             value = int(text)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from dataclasses import asdict, dataclass, field
 
 from wikismith.errors import StoreError
@@ -28,6 +29,7 @@ class DoctorReport:
     schema_version: int | None = None
     findings: list[Finding] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not a fault (kept downloads)
 
     @property
     def healthy(self) -> bool:
@@ -40,10 +42,12 @@ class DoctorReport:
             "schema_version": self.schema_version,
             "findings": [asdict(f) for f in self.findings],
             "repaired": self.repaired,
+            "notes": self.notes,
         }
 
 
-def examine(root: str, *, repair: bool = False, abandon: bool = False, wiki: bool = True) -> DoctorReport:
+def examine(root: str, *, repair: bool = False, abandon: bool = False, wiki: bool = True,
+            clear_downloads: bool = False) -> DoctorReport:
     """Check the store (and, with wiki, the compiled wiki's links and index); with repair, run recovery first."""
     report = DoctorReport(root=root)
     store = Store(root)
@@ -52,6 +56,7 @@ def examine(root: str, *, repair: bool = False, abandon: bool = False, wiki: boo
         if repair:
             _repair(store, report, abandon=abandon)
         with store.locked():
+            _downloads(store, report, clear=clear_downloads)
             _check(store, conn, report)
             if wiki:
                 report.findings += [Finding("wiki", p) for p in structural_problems(store.root, conn)]
@@ -98,6 +103,21 @@ def _quarantine(store: Store, txn_id: str, label: str) -> str:
     conn.execute("DELETE FROM meta WHERE key = 'dirty'")
     fs.commit(conn, f"abandon {txn_id}")
     return f"abandoned transaction {txn_id} ({label}); its journal and before-images are kept in {layout.QUARANTINE}/{txn_id}/"
+
+
+def _downloads(store: Store, report: DoctorReport, *, clear: bool) -> None:
+    """Downloads kept by failed URL adds (a retry reuses them): listed, and removed on request."""
+    base = store.path(layout.DOWNLOADS)
+    for name in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+        folder = os.path.join(base, name)
+        size = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(folder) for f in files)
+        age_days = (time.time() - os.path.getmtime(folder)) / 86400
+        if clear:
+            fs.rmtree(folder)
+            report.repaired.append(f"removed kept download {layout.DOWNLOADS}/{name} ({size:,} bytes)")
+        else:
+            report.notes.append(f"kept download {layout.DOWNLOADS}/{name}: {size:,} bytes, {age_days:.1f} days old "
+                                "(a retry of its URL reuses it; `wikismith doctor --clear-downloads` removes it)")
 
 
 def _check(store: Store, conn: sqlite3.Connection, report: DoctorReport) -> None:

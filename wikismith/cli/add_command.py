@@ -10,12 +10,17 @@ from wikismith.cli.common import console, open_kb, print_json
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH|URL|DOC_ID...")
 @click.option("--dry-run", is_flag=True, help="List what would be added, updated and skipped; change nothing.")
+@click.option("--allow-private", is_flag=True, help="Let URLs reach loopback and private addresses (your own "
+              "intranet); refused by default against server-side request forgery.")
+@click.option("--from-pageindex-cloud", "cloud", is_flag=True, help="Treat every argument as a PageIndex Cloud "
+              "document id to import (key: PAGEINDEX_API_KEY, in the environment or the KB's .env).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome of every file as JSON.")
 @click.pass_context
-def add(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
-    """Add documents: files, folders (recursive), or both.
+def add(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, allow_private: bool, cloud: bool,
+        as_json: bool) -> None:
+    """Add documents: files, folders (recursive), http(s) URLs, or PageIndex Cloud documents.
 
     \b
     Each document is one transaction: interrupted, the KB keeps every document
@@ -31,7 +36,8 @@ def add(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, as_json: bool
     kb = open_kb(ctx)
     reporter = _Reporter(enabled=not as_json)
     with reporter:
-        report = add_paths(kb, list(paths), dry_run=dry_run, progress=reporter.update)
+        report = add_paths(kb, list(paths), dry_run=dry_run, progress=reporter.update, allow_private=allow_private,
+                           cloud=cloud)
     if as_json:
         print_json({
             "dry_run": dry_run,

@@ -79,11 +79,13 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.option("--repair", is_flag=True, help="Run recovery: finish or undo interrupted commands, clear scratch folders.")
 @click.option("--abandon", is_flag=True, help="With --repair on a dirty KB: accept the files as they are now and keep "
               "the unusable transaction's before-images in .wikismith/quarantine/.")
+@click.option("--clear-downloads", is_flag=True, help="Remove the downloads that failed URL adds kept for a retry.")
 @click.option("--store-only", is_flag=True, help="Skip the wiki checks (broken links, pages missing from index.md), "
               "which read every page.")
 @json_option
 @click.pass_context
-def doctor(ctx: click.Context, repair: bool, abandon: bool, store_only: bool, as_json: bool) -> None:
+def doctor(ctx: click.Context, repair: bool, abandon: bool, clear_downloads: bool, store_only: bool,
+           as_json: bool) -> None:
     """Check the store (schema, journal, scratch folders, registry against disk) and the wiki (links, index).
 
     Exits 0 when healthy, 1 when something needs attention. Nothing a user wrote is ever deleted.
@@ -93,12 +95,15 @@ def doctor(ctx: click.Context, repair: bool, abandon: bool, store_only: bool, as
 
     if abandon and not repair:
         raise click.UsageError("--abandon goes with --repair")
-    report = doctor_mod.examine(locate(ctx.obj.get("kb")), repair=repair, abandon=abandon, wiki=not store_only)
+    report = doctor_mod.examine(locate(ctx.obj.get("kb")), repair=repair, abandon=abandon, wiki=not store_only,
+                                clear_downloads=clear_downloads)
     if as_json:
         print_json(report.as_dict())
     else:
         for line in report.repaired:
             click.echo(f"repaired: {line}")
+        for line in report.notes:
+            click.echo(f"note: {line}")
         for finding in report.findings:
             click.echo(f"{finding.check}: {finding.problem}" + (f"\n  -> {finding.hint}" if finding.hint else ""))
         if report.healthy:

@@ -6,6 +6,7 @@ raw/, wiki/ or .wikismith/ by any other route; tests/unit/test_audit.py enforces
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -72,6 +73,28 @@ def atomic_write(path: str, data: bytes) -> None:
     _write_durably(tmp, data, torn)
     os.replace(tmp, path)
     _fsync_dir(folder or ".")
+
+
+def write_stream(path: str, chunks) -> int:
+    """Write a file from an iterator of byte chunks (a download), atomically: temp beside it, fsync, rename.
+    Returns its size. If the iterator fails, the temp file is removed and nothing appears at `path`."""
+    _checkpoint(f"write-stream {path}")
+    tmp = f"{path}.part"
+    size = 0
+    try:
+        with open(tmp, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+                size += len(chunk)
+            fh.flush()
+            _fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(os.path.dirname(path) or ".")
+    return size
 
 
 def publish(src: str, dst: str, tmp: str) -> None:
