@@ -86,7 +86,8 @@ def _fork(fn: Callable[[], None], spec: str | None, states_of: str | None) -> tu
         try:
             plan = faults.active
             trace = plan.trace if plan and plan.trace is not None else []
-            payload = json.dumps({"trace": trace, "states": states}).encode()
+            passed = plan.passed if plan else 0
+            payload = json.dumps({"trace": trace, "states": states, "passed": passed}).encode()
             view = memoryview(payload)
             while view:
                 view = view[os.write(write_fd, view):]
@@ -98,7 +99,7 @@ def _fork(fn: Callable[[], None], spec: str | None, states_of: str | None) -> tu
         chunks.append(chunk)
     os.close(read_fd)
     _, status = os.waitpid(pid, 0)
-    payload = json.loads(b"".join(chunks) or b'{"trace": [], "states": []}')
+    payload = json.loads(b"".join(chunks) or b'{"trace": [], "states": [], "passed": 0}')
     payload["trace"] = [tuple(item) for item in payload["trace"]]
     return status, payload
 
@@ -113,6 +114,13 @@ def _record_states(root: str, states: list[dict]) -> None:
         return result
 
     txn.apply = apply
+
+
+def _interrupted(mode: str, k: int, status: int, passed: int) -> bool:
+    """Did the fault really happen? A crash or torn write is a SIGKILL; an error means checkpoint k was passed."""
+    if mode in ("crash", "torn", "crash-during-recovery"):
+        return os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9
+    return passed >= k
 
 
 def recover(root: str) -> None:
@@ -238,7 +246,10 @@ class Bench:
         results = []
         root = self._fresh()
         try:
-            run_child(self._action(root), spec)
+            status, payload = _fork(self._action(root), spec, None)
+            if not _interrupted(mode, k, status, payload.get("passed", 0)):
+                # A run that never reached its fault tests nothing: report it instead of counting it survived.
+                return [(spec, f"the run ended (status {status}) before checkpoint {k}; nothing was tested")]
             if mode != "crash-during-recovery":
                 recover(root)
                 results.append((f"{spec} at {self.trace[k - 1][0]}", judge(root, self.accepted, self.w.wiki)))

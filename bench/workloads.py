@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
 import tempfile
+from typing import Callable
 
 from bench import synthetic
 from bench.crashkit import Workload
@@ -68,7 +70,8 @@ def _memoize_conversions() -> None:
     cache = getattr(ingest.convert, "cache", {})
 
     def convert(path, limits=ingest.Limits()):
-        key = (os.path.abspath(path), limits)
+        with open(path, "rb") as fh:  # by content: a URL's download lands at a new path in every run
+            key = (hashlib.sha256(fh.read()).hexdigest(), os.path.splitext(path)[1], limits)
         if key not in cache:
             cache[key] = real(path, limits)
         return cache[key]
@@ -206,4 +209,82 @@ def llm_add_long_pdf() -> Workload:
 WORKLOADS.update({
     "llm-add-markdown-20-docs": llm_add_markdown,
     "llm-add-long-pdf": llm_add_long_pdf,
+})
+
+
+# -- add from the web and from PageIndex Cloud (issue 5), against servers in this process ---------------------------
+
+def _site(files: dict[str, tuple[str, str]]) -> tuple[str, object]:
+    """A web server on 127.0.0.1 serving {path: (content type, file)}; returns (base URL, server)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    bodies = {path: (ctype, open(src, "rb").read()) for path, (ctype, src) in files.items()}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            ctype, body = bodies.get(self.path, ("text/plain", None))
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}", server
+
+
+def _stop(server) -> Callable[[], None]:
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+    return stop
+
+
+def url_add(name: str, path: str, ctype: str, src: str) -> Callable[[], Workload]:
+    def make() -> Workload:
+        base, server = _site({path: (ctype, src)})
+        _memoize_conversions()
+        inbox = tempfile.mkdtemp(prefix="crash-inbox-")
+        return Workload(name, _kb_with_generated(0, inbox),
+                        lambda root: _cli("--kb", root, "add", "--allow-private", base + path),
+                        warm=True, teardown=_stop(server))
+    return make
+
+
+def cloud_import() -> Workload:
+    sys.path.insert(0, os.path.join(REPO, "tests"))
+    from fakes.pageindex_server import FakePageIndex
+
+    fake = FakePageIndex(api_key="bench-key").start()
+    pages = [f"Page {i}. The quarterly ledger shows steady growth and a careful audit." for i in range(1, 31)]
+    tree = [{"title": "Summary", "node_id": "0000", "page_index": 1, "prefix_summary": "The year at a glance."},
+            {"title": "Accounts", "node_id": "0001", "page_index": 6, "nodes": [
+                {"title": "Ledger", "node_id": "0002", "page_index": 9, "prefix_summary": "Entries by month."}]},
+            {"title": "Audit", "node_id": "0003", "page_index": 20}]
+    fake.add_document("report-1", "Annual Report", pages, tree, description="A yearly report.")
+    os.environ["PAGEINDEX_API_KEY"] = "bench-key"
+    inbox = tempfile.mkdtemp(prefix="crash-inbox-")
+    built = _kb_with_generated(20, inbox)
+
+    def build(root: str) -> None:
+        built(root)
+        _cli("--kb", root, "config", "set", "pageindex_base_url", fake.base_url)
+
+    _memoize_compile()
+    return Workload("cloud-import-20-docs", build,
+                    lambda root: _cli("--kb", root, "add", "--from-pageindex-cloud", "report-1"),
+                    warm=True, teardown=fake.stop)
+
+
+WORKLOADS.update({
+    "url-add-html": url_add("url-add-html", "/article.html", "text/html",
+                            os.path.join(CORPUS, "web", "test_blog.html")),
+    "url-add-pdf": url_add("url-add-pdf", "/paper.pdf", "application/pdf",
+                           os.path.join(CORPUS, "pdf", "pdflatex-outline.pdf")),
+    "cloud-import-20-docs": cloud_import,
 })
