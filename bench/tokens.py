@@ -13,29 +13,19 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
+from bench.startup import timed  # noqa: E402
 from bench.synthetic import generated_document  # noqa: E402
 from fakes import wiki_responder  # noqa: E402
 from fakes.openai_server import FakeOpenAI  # noqa: E402
 from wikismith.add import add_paths  # noqa: E402
 from wikismith.kb import KnowledgeBase  # noqa: E402
-
-
-def help_ms(runs: int = 11) -> float:
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "wikismith", "--help"], check=True, capture_output=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
 
 
 def main() -> int:
@@ -71,7 +61,7 @@ def main() -> int:
         "tokens_out_first": round(mean(first, 2)), "tokens_out_last": round(mean(last, 2)),
         "ratio_in": round(mean(last, 1) / mean(first, 1), 3), "ratio_out": round(mean(last, 2) / mean(first, 2), 3),
         "calls_per_document_first": round(mean(first, 0), 2), "calls_per_document_last": round(mean(last, 0), 2),
-        "help_ms_with_llm_libraries": round(help_ms(), 1),
+        "help_ms_with_llm_libraries": round(timed(["--help"], 11) * 1000, 1),
     }
     result["targets"] = {"ratio_in_le_1_3": result["ratio_in"] <= 1.3, "ratio_out_le_1_3": result["ratio_out"] <= 1.3,
                          "help_le_150ms": result["help_ms_with_llm_libraries"] <= 150}

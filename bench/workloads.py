@@ -109,9 +109,12 @@ def _inbox(files: dict[str, str]) -> str:
     return folder
 
 
-def _kb_with_generated(count: int, inbox: str):
+def _kb_with_generated(count: int, inbox: str, settings: tuple[tuple[str, str], ...] = ()):
+    """A KB holding `count` generated notes, added after `settings` are set (e.g. a model)."""
     def build(root: str) -> None:
         KnowledgeBase.init(root).close()
+        for key, value in settings:
+            _cli("--kb", root, "config", "set", key, value)
         if count:
             docs = os.path.join(inbox, "generated")
             os.makedirs(docs, exist_ok=True)
@@ -172,20 +175,7 @@ def _fake_model():
 
 
 def _llm_kb(fake, count: int, inbox: str):
-    generated = _kb_with_generated(0, inbox)
-
-    def build(root: str) -> None:
-        generated(root)
-        _cli("--kb", root, "config", "set", "model", "openai/gpt-4o-mini")
-        _cli("--kb", root, "config", "set", "base_url", fake.base_url)
-        if count:
-            docs = os.path.join(inbox, "generated")
-            os.makedirs(docs, exist_ok=True)
-            for i in range(count):
-                with open(os.path.join(docs, f"note-{i:03d}.md"), "w", encoding="utf-8") as fh:
-                    fh.write(synthetic.generated_document(i))
-            _cli("--kb", root, "add", docs)
-    return build
+    return _kb_with_generated(count, inbox, (("model", "openai/gpt-4o-mini"), ("base_url", fake.base_url)))
 
 
 def llm_add_markdown() -> Workload:
