@@ -32,7 +32,10 @@ def cli(ctx: click.Context, kb_path: str | None) -> None:
     \b
     Start here:
       wikismith init my-kb          create a knowledge base in my-kb/
-      cd my-kb && wikismith status  what it holds
+      cd my-kb
+      wikismith add paper.pdf notes/ https://example.org/page
+                                    compile documents into the wiki
+      wikismith status              what it holds
       wikismith doctor              check it; --repair finishes an interrupted command
     """
     ctx.obj = {"kb": kb_path}
