@@ -125,20 +125,25 @@ def _kb_with_generated(count: int, inbox: str, settings: tuple[tuple[str, str], 
     return build
 
 
-def add_markdown_empty() -> Workload:
-    inbox = _inbox({"write-ahead-logging.md": os.path.join(REPO, "examples", "write-ahead-logging.md")})
-    target = os.path.join(inbox, "write-ahead-logging.md")
+def _add_one_file(name: str, src: str, build, teardown=None) -> Workload:
+    """`wikismith add` of one copy of `src`, onto the KB that build(inbox) makes."""
+    filename = os.path.basename(src)
+    inbox = _inbox({filename: src})
+    target = os.path.join(inbox, filename)
     _memoize_conversions()
-    return Workload("add-markdown-empty-kb", _kb_with_generated(0, inbox), lambda root: _cli("--kb", root, "add", target),
-                    warm=True)
+    return Workload(name, build(inbox), lambda root: _cli("--kb", root, "add", target), warm=True, teardown=teardown)
+
+
+WAL_NOTE = os.path.join(REPO, "examples", "write-ahead-logging.md")
+GEOTOPO = os.path.join(CORPUS, "pdf", "GeoTopo-komprimiert.pdf")
+
+
+def add_markdown_empty() -> Workload:
+    return _add_one_file("add-markdown-empty-kb", WAL_NOTE, lambda inbox: _kb_with_generated(0, inbox))
 
 
 def add_long_pdf() -> Workload:
-    inbox = _inbox({"GeoTopo-komprimiert.pdf": os.path.join(CORPUS, "pdf", "GeoTopo-komprimiert.pdf")})
-    target = os.path.join(inbox, "GeoTopo-komprimiert.pdf")
-    _memoize_conversions()
-    return Workload("add-long-pdf-20-docs", _kb_with_generated(20, inbox), lambda root: _cli("--kb", root, "add", target),
-                    warm=True)
+    return _add_one_file("add-long-pdf-20-docs", GEOTOPO, lambda inbox: _kb_with_generated(20, inbox))
 
 
 MIXED = {
@@ -180,20 +185,12 @@ def _llm_kb(fake, count: int, inbox: str):
 
 def llm_add_markdown() -> Workload:
     fake = _fake_model()
-    inbox = _inbox({"write-ahead-logging.md": os.path.join(REPO, "examples", "write-ahead-logging.md")})
-    target = os.path.join(inbox, "write-ahead-logging.md")
-    _memoize_conversions()
-    return Workload("llm-add-markdown-20-docs", _llm_kb(fake, 20, inbox), lambda root: _cli("--kb", root, "add", target),
-                    warm=True, teardown=fake.stop)
+    return _add_one_file("llm-add-markdown-20-docs", WAL_NOTE, lambda inbox: _llm_kb(fake, 20, inbox), fake.stop)
 
 
 def llm_add_long_pdf() -> Workload:
     fake = _fake_model()
-    inbox = _inbox({"GeoTopo-komprimiert.pdf": os.path.join(CORPUS, "pdf", "GeoTopo-komprimiert.pdf")})
-    target = os.path.join(inbox, "GeoTopo-komprimiert.pdf")
-    _memoize_conversions()
-    return Workload("llm-add-long-pdf", _llm_kb(fake, 0, inbox), lambda root: _cli("--kb", root, "add", target),
-                    warm=True, teardown=fake.stop)
+    return _add_one_file("llm-add-long-pdf", GEOTOPO, lambda inbox: _llm_kb(fake, 0, inbox), fake.stop)
 
 
 WORKLOADS.update({

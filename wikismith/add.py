@@ -236,9 +236,9 @@ class _Model:
         from wikismith.view import StoreView
 
         before = self.client.usage.snapshot()
-        agents = StoreView(kb.store).read("wiki/AGENTS.md") or ""
-        draft = llm_compiler.compile_document(doc, source, self.client, candidates=StoreView(kb.store).candidates,
-                                              language=self.language, agents_md=agents)
+        view = StoreView(kb.store)
+        draft = llm_compiler.compile_document(doc, source, self.client, candidates=view.candidates,
+                                              language=self.language, agents_md=view.read("wiki/AGENTS.md") or "")
         return draft, _usage_since(self.client.usage, before)
 
     def note_sections(self, draft, mutation) -> None:
