@@ -17,7 +17,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable
 
-from wikismith import doctor
+from wikismith.ops import doctor
 from wikismith.store import faults, snapshot, txn
 from wikismith.store.store import Store
 

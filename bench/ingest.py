@@ -22,7 +22,7 @@ sys.path.insert(0, REPO)
 CORPUS = os.path.join(os.path.dirname(REPO), "shared", "corpus")
 
 from bench.synthetic import generated_document  # noqa: E402
-from wikismith.add import add_paths  # noqa: E402
+
 from wikismith.ingest import Limits, convert  # noqa: E402
 from wikismith.kb import KnowledgeBase  # noqa: E402
 
@@ -42,7 +42,7 @@ def pdf_speed() -> dict:
 def peps(tmp: str) -> dict:
     kb = KnowledgeBase.init(os.path.join(tmp, "peps-kb"))
     t0 = time.perf_counter()
-    report = add_paths(kb, [os.path.join(CORPUS, "peps")])
+    report = kb.add([os.path.join(CORPUS, "peps")])
     seconds = time.perf_counter() - t0
     added = len(report.by_status("added"))
     kb.close()
@@ -70,7 +70,7 @@ def bulk(tmp: str, count: int) -> dict:
     for i in range(window):
         early.append(_add(small, paths[i]))
         late.append(_add(big, paths[count - window + i]))
-    status = big.status()
+    status = big.status().as_dict()
     big.close()
     small.close()
     mean_early, mean_late = statistics.mean(early), statistics.mean(late)
@@ -86,7 +86,7 @@ def bulk(tmp: str, count: int) -> dict:
 
 def _add(kb, path: str) -> float:
     t0 = time.perf_counter()
-    report = add_paths(kb, [path])
+    report = kb.add([path])
     elapsed = time.perf_counter() - t0
     if report.failed or not report.by_status("added"):
         raise RuntimeError(f"bulk add of {path} did not add it: {report.outcomes[-1].as_dict()}")

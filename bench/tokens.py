@@ -24,7 +24,7 @@ from bench.startup import timed  # noqa: E402
 from bench.synthetic import generated_document  # noqa: E402
 from fakes import wiki_responder  # noqa: E402
 from fakes.openai_server import FakeOpenAI  # noqa: E402
-from wikismith.add import add_paths  # noqa: E402
+
 from wikismith.kb import KnowledgeBase  # noqa: E402
 
 
@@ -43,11 +43,11 @@ def main() -> int:
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(generated_document(i))
             calls0, in0, out0 = sum(fake.answered_by_kind.values()), fake.tokens_in, fake.tokens_out
-            report = add_paths(kb, [path])
+            report = kb.add([path])
             if report.failed or not report.by_status("added"):
                 raise RuntimeError(f"document {i} was not added: {report.outcomes[-1].as_dict()}")
             per_doc.append((sum(fake.answered_by_kind.values()) - calls0, fake.tokens_in - in0, fake.tokens_out - out0))
-        pages = kb.status()["pages_total"]
+        pages = kb.status().as_dict()["pages_total"]
         kb.close()
     window = max(1, args.documents // 10)
     first, last = per_doc[:window], per_doc[-window:]

@@ -43,11 +43,16 @@ HELP = {
 }
 
 
-def coerce(key: str, text: str) -> object:
-    """A value typed as the setting wants it, from the command line; UsageError when it cannot be."""
+def check_key(key: str) -> None:
+    """UsageError naming the known settings when `key` is not one of them."""
     if key not in DEFAULTS and key not in OPTIONAL:
         known = ", ".join(sorted([*DEFAULTS, *OPTIONAL]))
         raise UsageError(f"unknown setting {key!r}; known settings: {known}")
+
+
+def coerce(key: str, text: str) -> object:
+    """A value typed as the setting wants it, from the command line; UsageError when it cannot be."""
+    check_key(key)
     kind = type(DEFAULTS[key]) if key in DEFAULTS else OPTIONAL[key]
     if kind is bool:
         if text.lower() not in ("true", "false", "yes", "no", "on", "off", "1", "0"):
@@ -64,6 +69,15 @@ def coerce(key: str, text: str) -> object:
     if key == "model" and not text.strip():
         raise UsageError('model cannot be empty; use "offline" for no model')
     return text
+
+
+def load(root: str) -> dict[str, object]:
+    """The settings of the KB at `root`, defaults filled in."""
+    import os
+
+    path = os.path.join(root, ".wikismith", "config.toml")
+    with open(path, encoding="utf-8") as fh:
+        return parse(fh.read(), source=path)
 
 
 def parse(text: str, *, source: str = "config.toml") -> dict[str, object]:

@@ -1,4 +1,11 @@
-"""KnowledgeBase: find, create and open a KB, and one method per operation. The CLI is a thin layer over this."""
+"""KnowledgeBase: the one API every front end calls (the CLI today; the web UI, the REST API and MCP alike).
+
+One method per operation, each returning a report whose `as_dict()` is what `--json` prints and what any other
+front end serves. Every change lands through one seam, `change(build)`: lock, recover, hand `build` a view of the KB
+as it is, apply the Mutation it returns. Readers answer from one committed snapshot and never wait for a writer.
+
+    front ends (cli/)  ->  kb  ->  operations (ops/)  ->  store/      nothing calls back up
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,8 @@ from dataclasses import dataclass, field
 
 from wikismith import clock, config
 from wikismith.errors import KnowledgeBaseExists, NotAKnowledgeBase
-from wikismith.store import db, fs, layout, txn
-from wikismith.store.mutation import Mutation
-from wikismith.store.store import Store
+from wikismith.store import fs, layout, txn
+from wikismith.store.store import Builder, Store
 from wikismith.wiki import scaffold
 
 ENV_KB = "WIKISMITH_KB"
@@ -23,16 +29,24 @@ def locate(explicit: str | None = None, cwd: str | None = None) -> str:
             if not os.path.isdir(os.path.join(root, layout.STATE)):
                 raise NotAKnowledgeBase(f"{root} (from {origin}) is not a wikismith knowledge base; create one with `wikismith init {given}`")
             return root
-    probe = os.path.abspath(cwd or os.getcwd())
+    found = enclosing_kb(os.path.abspath(cwd or os.getcwd()))
+    if found is None:
+        raise NotAKnowledgeBase(
+            "not inside a wikismith knowledge base (no .wikismith/ here or above); "
+            "run `wikismith init DIR`, or name one with --kb or WIKISMITH_KB"
+        )
+    return found
+
+
+def enclosing_kb(path: str) -> str | None:
+    """The nearest folder at or above `path` that is a KB, or None."""
+    probe = path
     while True:
         if os.path.isdir(os.path.join(probe, layout.STATE)):
             return probe
         parent = os.path.dirname(probe)
         if parent == probe:
-            raise NotAKnowledgeBase(
-                "not inside a wikismith knowledge base (no .wikismith/ here or above); "
-                "run `wikismith init DIR`, or name one with --kb or WIKISMITH_KB"
-            )
+            return None
         probe = parent
 
 
@@ -40,6 +54,14 @@ def locate(explicit: str | None = None, cwd: str | None = None) -> str:
 class OpenReport:
     recovery: txn.RecoveryReport = field(default_factory=txn.RecoveryReport)
     recovery_error: str | None = None
+
+
+@dataclass
+class InitReport:
+    root: str
+
+    def as_dict(self) -> dict:
+        return {"created": self.root}
 
 
 class KnowledgeBase:
@@ -52,13 +74,13 @@ class KnowledgeBase:
 
     @classmethod
     def open(cls, explicit: str | None = None, *, cwd: str | None = None) -> "KnowledgeBase":
-        """Open the KB and run recovery first, so no command ever sees an interrupted transaction."""
+        """Open the KB and finish any interrupted transaction first, unless a live process holds the lock (its
+        transaction is still going: readers see the last committed state, and every change recovers first)."""
         kb = cls(locate(explicit, cwd))
         try:
             kb.store.check_open()
-            kb.opened.recovery = kb.store.recover()
+            kb.opened.recovery = kb.store.recover(wait=False)
         except OSError as exc:
-            # Reads still work on the last committed state; every mutation runs recovery again first.
             kb.opened.recovery_error = f"recovery could not finish ({exc}); it runs again before any change"
         except BaseException:
             kb.close()
@@ -93,65 +115,52 @@ class KnowledgeBase:
     def close(self) -> None:
         self.store.close()
 
-    # -- settings -------------------------------------------------------------------------------------------------
+    # -- the seam -------------------------------------------------------------------------------------------------
 
-    @property
-    def config(self) -> dict[str, object]:
-        path = self.store.path(layout.CONFIG)
-        with open(path, encoding="utf-8") as fh:
-            return config.parse(fh.read(), source=path)
+    def change(self, build: Builder) -> str | None:
+        """Lock, recover, build(view) -> Mutation, apply: the one way anything in the KB changes."""
+        return self.store.change(build)
 
-    def set_config(self, key: str, value: object) -> None:
-        """Change one setting through a transaction (the config file is part of the KB's state)."""
-        with self.store.locked():
-            values = self.config
-            values[key] = value
-            mutation = Mutation(label=f"config {key}")
-            mutation.writes[layout.CONFIG] = config.render(values).encode("utf-8")
-            mutation.appends["wiki/log.md"] = scaffold.log_line(clock.now_iso(), "config", f"{key} = {value}").encode()
-            self.store.apply_locked(mutation)
-
-    # -- changing the KB ------------------------------------------------------------------------------------------
-
-    def apply(self, mutation: Mutation) -> str:
+    def apply(self, mutation) -> str | None:
+        """Land a Mutation computed without reading the KB (a change whose builder ignores the view)."""
         return self.store.apply(mutation)
 
+    # -- operations -----------------------------------------------------------------------------------------------
+
+    def add(self, paths: list[str], **options):
+        """Files, folders, URLs or (cloud=True) PageIndex Cloud ids; see ops.add.add for the options."""
+        from wikismith.ops.add import add
+
+        return add(self.store, paths, **options)
+
+    def status(self):
+        from wikismith.ops.inspect import status
+
+        return status(self.store)
+
+    def listing(self):
+        from wikismith.ops.inspect import listing
+
+        return listing(self.store)
+
+    def settings(self, key: str | None = None):
+        from wikismith.ops import settings
+
+        return settings.get(self.store, key)
+
+    def set_setting(self, key: str, value: str):
+        from wikismith.ops import settings
+
+        return settings.set_(self.store, key, value)
+
+    @staticmethod
+    def doctor(root: str, **options):
+        """Doctor works on a KB that cannot be opened (a damaged database), so it takes the root, not an open KB."""
+        from wikismith.ops.doctor import examine
+
+        return examine(root, **options)
+
     # -- reading --------------------------------------------------------------------------------------------------
-
-    def status(self) -> dict:
-        conn = self.store.conn
-        with self.store.locked():
-            documents = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-            kinds = dict(conn.execute("SELECT kind, count(*) FROM pages GROUP BY kind ORDER BY kind").fetchall())
-            pending = [{"id": t, "state": s, "label": label} for t, s, label in txn.pending(conn)]
-            dirty = self.store.dirty_reason()
-        return {
-            "root": self.root,
-            "documents": documents,
-            "pages": kinds,
-            "pages_total": sum(kinds.values()),
-            "pending_transactions": pending,
-            "dirty": dirty,
-            "model": self.config.get("model"),
-            "schema_version": db.schema_version(conn),
-        }
-
-    def listing(self) -> dict:
-        conn = self.store.conn
-        with self.store.locked():
-            docs = conn.execute(
-                "SELECT d.id, d.name, d.kind, d.hash, d.origin, d.added_at, d.raw_path, "
-                "(SELECT count(*) FROM provenance p WHERE p.document = d.id) FROM documents d ORDER BY d.id"
-            ).fetchall()
-            pages = conn.execute("SELECT kind, path, title FROM pages ORDER BY kind, path").fetchall()
-        documents = [
-            {"id": i, "name": n, "kind": k, "hash": h, "origin": o, "added_at": a, "raw_path": r, "pages": c}
-            for i, n, k, h, o, a, r, c in docs
-        ]
-        by_kind: dict[str, list[dict]] = {}
-        for kind, path, title in pages:
-            by_kind.setdefault(kind, []).append({"path": path, "title": title})
-        return {"documents": documents, "pages": by_kind}
 
     def reading(self):
         """Hold the lock for several reads that must see one committed state (with `with kb.reading():`)."""
@@ -162,3 +171,8 @@ class KnowledgeBase:
         with self.store.locked():
             with open(self.store.path(rel), encoding="utf-8") as fh:
                 return fh.read()
+
+    @property
+    def config(self) -> dict[str, object]:
+        return config.load(self.root)
+

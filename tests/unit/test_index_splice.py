@@ -4,7 +4,7 @@ import os
 import sqlite3
 
 from bench.synthetic import generated_document
-from wikismith.add import add_paths
+
 from wikismith.kb import KnowledgeBase
 from wikismith.wiki import index_splice, pages
 
@@ -25,12 +25,12 @@ def test_spliced_index_equals_a_full_render_through_adds_and_updates(tmp_path, f
     kb = KnowledgeBase.init(str(tmp_path / "kb"))
     for i in range(12):
         (docs / f"n{i}.md").write_text(generated_document(i))
-        assert not add_paths(kb, [str(docs / f"n{i}.md")]).failed
+        assert not kb.add([str(docs / f"n{i}.md")]).failed
         assert (tmp_path / "kb/wiki/index.md").read_text() == _full_render(kb.root)
     # Updating documents removes and re-adds lines, and may empty a kind's section of pages.
     for i in (3, 0, 11):
         (docs / f"n{i}.md").write_text(generated_document(100 + i))
-        assert add_paths(kb, [str(docs / f"n{i}.md")]).by_status("updated")
+        assert kb.add([str(docs / f"n{i}.md")]).by_status("updated")
         assert (tmp_path / "kb/wiki/index.md").read_text() == _full_render(kb.root)
     kb.close()
     assert sum(s is not None for s in spliced) >= 10, "the index was re-rendered instead of spliced"

@@ -3,7 +3,8 @@
 import pytest
 
 from wikismith.errors import UsageError
-from wikismith.llm.providers import LLMConfigError, LLMSettings, load_dotenv, resolve
+from wikismith.envfile import load_dotenv
+from wikismith.llm.providers import LLMConfigError, LLMSettings, resolve
 
 KEY = "sk-test-SECRET123"
 

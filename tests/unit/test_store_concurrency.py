@@ -75,7 +75,7 @@ def test_two_processes_applying_100_mutations_each_lose_nothing(tmp_path, fixed_
 
     seeds = range(2 * PER_WRITER)
     kb = KnowledgeBase.open(root)
-    status, listing = kb.status(), kb.listing()
+    status, listing = kb.status().as_dict(), kb.listing().as_dict()
     kb.close()
     assert status["documents"] == len(seeds)
     assert {d["id"] for d in listing["documents"]} == {f"change-{s}" for s in seeds}
@@ -131,7 +131,7 @@ def view(kb: KnowledgeBase) -> dict:
     """Everything a reader sees in one locked read: status, every page, the registry rows, the log's last line."""
     conn = kb.store.conn
     with kb.store.locked():  # the lock is re-entrant: status() and read_page() inside see the same committed state
-        status = kb.status()
+        status = kb.status().as_dict()
         texts = {p: kb.read_page(p) for p in SAME}
         extra_on_disk = os.path.exists(kb.store.path(EXTRA))
         rows = {path: (title, desc, body) for path, title, desc, body in conn.execute(
@@ -211,7 +211,7 @@ def test_a_reader_never_sees_a_partial_state_while_a_writer_loops(versioned_kb):
             seen_versions.add(json.loads(seen["meta"])["version"])
             problems += disagreements(seen)
             # each public read on its own is consistent too
-            status = kb.status()
+            status = kb.status().as_dict()
             assert status["pages_total"] - len(SAME) == status["documents"] - 1 in (0, 1), status
             assert re.search(r"# version (\d+)", kb.read_page(SAME[0]))
     finally:

@@ -66,9 +66,9 @@ def check_dirty_behaviour(root, tmp_path, run_cli, capsys, *, reason: str) -> No
 
     kb = KnowledgeBase.open(root)  # opening does not fail: recovery marks the KB dirty
     assert reason in (kb.opened.recovery.dirty or ""), kb.opened.recovery.dirty
-    status = kb.status()
+    status = kb.status().as_dict()
     assert reason in (status["dirty"] or "") and status["pages_total"] == 8
-    assert kb.listing()["pages"]["concept"] and kb.read_page("wiki/index.md")
+    assert kb.listing().as_dict()["pages"]["concept"] and kb.read_page("wiki/index.md")
     with pytest.raises(DirtyKnowledgeBase) as refused:
         kb.apply(change(seed=7))
     kb.close()
@@ -102,7 +102,7 @@ def check_dirty_behaviour(root, tmp_path, run_cli, capsys, *, reason: str) -> No
     assert pending(root) == [] and snapshot.scratch_leftovers(root) == []
 
     kb = KnowledgeBase.open(root)  # usable again
-    assert kb.status()["dirty"] is None
+    assert kb.status().as_dict()["dirty"] is None
     kb.apply(change(seed=7))
     kb.close()
     assert call(capsys, "--kb", root, "doctor", "--store-only")[0] == 0

@@ -13,7 +13,7 @@ import pytest
 
 from bench.crashkit import run_child
 from storekit import build, change, checkpoint, crashed_kb, fault_plan, pending, reference, tree_bytes
-from wikismith import doctor
+from wikismith.ops import doctor
 from wikismith.kb import KnowledgeBase
 from wikismith.store import faults, fs, layout, snapshot
 from wikismith.store.store import Store
@@ -63,7 +63,7 @@ def test_a_disk_that_stays_full_keeps_reads_working_and_recovers_when_freed(tmp_
         assert pending(root) == ["active"]
         reader = KnowledgeBase.open(root)
         assert "No space left on device" in (reader.opened.recovery_error or "")
-        status = reader.status()  # reads still work, on the last committed registry
+        status = reader.status().as_dict()  # reads still work, on the last committed registry
         assert status["documents"] == 1 and status["pages_total"] == 8
         assert [t["state"] for t in status["pending_transactions"]] == ["active"]
         reader.close()

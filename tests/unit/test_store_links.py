@@ -12,7 +12,7 @@ import tempfile
 import pytest
 
 from storekit import build, change, checkpoint, crash, crashed_kb, fault_plan, pending, reference
-from wikismith import doctor
+from wikismith.ops import doctor
 from wikismith.kb import KnowledgeBase
 from wikismith.store import layout, snapshot
 

@@ -11,7 +11,7 @@ import pytest
 
 from bench import synthetic
 from storekit import call, change, crashed_kb, journal, tree_bytes
-from wikismith import doctor
+from wikismith.ops import doctor
 from wikismith.errors import StoreError
 from wikismith.kb import KnowledgeBase
 from wikismith.store import layout, snapshot
@@ -56,7 +56,7 @@ def _damage(root, offset: int, size: int) -> bytes:
 def _open_and_read(root):
     kb = KnowledgeBase.open(root)
     try:
-        return kb.status()
+        return kb.status().as_dict()
     finally:
         kb.close()
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from wikismith import markdown
 from wikismith.wiki import frontmatter, links, sections
 from wikismith.wiki.slug import slugify, unique_slug
 
@@ -124,10 +125,10 @@ def test_frontmatter_parse_edge_cases():
 
 def test_find_links():
     text = "See [[concepts/type-hint]] and [[entities/pep-484|PEP 484]], [[a#Heading|x]].\n`[[not/a/link]]`\n"
-    assert links.find_links(text) == ["concepts/type-hint", "entities/pep-484", "a"]
+    assert markdown.wikilinks(text) == ["concepts/type-hint", "entities/pep-484", "a"]
     fenced = "```\n[[inside/code]]\n```\n[[after]]\n~~~~\n[[x]]\n~~~~\n"
-    assert links.find_links(fenced) == ["after"]
-    assert links.find_links("Callable[[int], str] and Callable[[], int]") == []
+    assert markdown.wikilinks(fenced) == ["after"]
+    assert markdown.wikilinks("Callable[[int], str] and Callable[[], int]") == []
 
 
 def test_link_makes_safe_links():
@@ -138,26 +139,26 @@ def test_link_makes_safe_links():
         with pytest.raises(ValueError):
             links.link(bad)
     for label in ["]]", "[[x]]", "a|b"]:
-        assert links.find_links(links.link("p", label)) == ["p"]
+        assert markdown.wikilinks(links.link("p", label)) == ["p"]
 
 
 def test_unlink_unknown_leaves_no_broken_link():
     text = "A [[concepts/a|Alpha]] B [[concepts/gone|Gone]] C [[concepts/gone]] D [[concepts/a#sec]] `[[x]]`"
     out = links.unlink_unknown(text, {"concepts/a"})
     assert out == "A [[concepts/a|Alpha]] B Gone C concepts/gone D [[concepts/a#sec]] `[[x]]`"
-    assert set(links.find_links(out)) <= {"concepts/a"}
+    assert set(markdown.wikilinks(out)) <= {"concepts/a"}
     assert links.unlink_unknown(text, {"concepts/a", "concepts/gone"}) == text
 
 
 def test_links_are_linear_time_on_hostile_input():
     many = (CORPUS / "hostile" / "many-links.md").read_text()
     start = time.perf_counter()
-    found = links.find_links(many)
+    found = markdown.wikilinks(many)
     out = links.unlink_unknown(many, {"concepts/c1"})
-    assert len(found) == 50_000 and links.find_links(out) == ["concepts/c1"]
+    assert len(found) == 50_000 and markdown.wikilinks(out) == ["concepts/c1"]
     for hostile in ("[[" * 200_000, "`" * 200_000 + "[[a]]", "[[a|" * 100_000, "[[a" + "]" * 200_000):
         links.unlink_unknown(hostile, set())
-        links.find_links(hostile)
+        markdown.wikilinks(hostile)
     assert time.perf_counter() - start < 3.0
 
 

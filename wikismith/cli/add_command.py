@@ -31,22 +31,13 @@ def add(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, allow_private
 
     Exit status: 0 when nothing failed, 1 when any file failed, 2 on a usage error.
     """
-    from wikismith.add import add_paths
-
     kb = open_kb(ctx)
     reporter = _Reporter(enabled=not as_json)
     with reporter:
-        report = add_paths(kb, list(paths), dry_run=dry_run, progress=reporter.update, allow_private=allow_private,
-                           cloud=cloud)
+        report = kb.add(list(paths), dry_run=dry_run, progress=reporter.update, allow_private=allow_private,
+                        cloud=cloud)
     if as_json:
-        print_json({
-            "dry_run": dry_run,
-            "files": [o.as_dict() for o in report.outcomes],
-            "counts": {s: len(report.by_status(s)) for s in
-                       ("added", "updated", "skipped", "failed", "would-add", "would-update")},
-            "stopped": report.stopped,
-            "overviews": report.overviews,
-        })
+        print_json(report.as_dict())
     else:
         _print_table(report, dry_run)
     ctx.exit(1 if report.failed else 0)

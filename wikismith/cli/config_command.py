@@ -26,17 +26,11 @@ def config() -> None:
 @click.pass_context
 def get(ctx: click.Context, key: str | None, as_json: bool) -> None:
     """Print one setting, or all of them."""
-    from wikismith import config as settings
-
-    values = open_kb(ctx).config
-    if key is not None:
-        if key not in values:
-            settings.coerce(key, "")  # unknown keys: the usual message with the known ones
-            raise click.ClickException(f"{key} is not set")
-        values = {key: values[key]}
+    report = open_kb(ctx).settings(key)
     if as_json:
-        print_json(values)
+        print_json(report.as_dict())
         return
+    values = report.values
     for name in sorted(values):
         click.echo(f"{name} = {values[name]!r}" if not isinstance(values[name], str) else f"{name} = {values[name]}")
 
@@ -47,8 +41,5 @@ def get(ctx: click.Context, key: str | None, as_json: bool) -> None:
 @click.pass_context
 def set_(ctx: click.Context, key: str, value: str) -> None:
     """Change one setting."""
-    from wikismith import config as settings
-
-    typed = settings.coerce(key, value)
-    open_kb(ctx).set_config(key, typed)
-    click.echo(f"{key} = {typed}")
+    report = open_kb(ctx).set_setting(key, value)
+    click.echo(f"{key} = {report.values[key]}")

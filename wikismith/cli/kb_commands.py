@@ -20,13 +20,12 @@ def init(directory: str, model: str | None, as_json: bool) -> None:
     Makes raw/ for your documents, wiki/ with AGENTS.md, index.md and log.md, and .wikismith/ for the
     database and settings. Refuses, changing nothing, if DIRECTORY already is a knowledge base.
     """
-    from wikismith.kb import KnowledgeBase
-
     from wikismith.config import coerce
+    from wikismith.kb import InitReport, KnowledgeBase
 
     kb = KnowledgeBase.init(directory, settings={"model": coerce("model", model)} if model else None)
     if as_json:
-        print_json({"created": kb.root})
+        print_json(InitReport(kb.root).as_dict())
     else:
         click.echo(f"Created a knowledge base in {kb.root}")
         click.echo("Next: wikismith --kb " + click.format_filename(directory) + " status")
@@ -37,7 +36,7 @@ def init(directory: str, model: str | None, as_json: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """Show documents, pages by kind, pending transactions, and whether the KB is dirty."""
-    info = open_kb(ctx).status()
+    info = open_kb(ctx).status().as_dict()
     if as_json:
         print_json(info)
         return
@@ -48,7 +47,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     kinds = ", ".join(f"{kind} {count}" for kind, count in info["pages"].items()) or "none"
     out.print(f"Pages           {info['pages_total']} ({kinds})")
     out.print(f"Pending         {len(info['pending_transactions'])} transaction(s)")
-    out.print(f"State           {'DIRTY: ' + info['dirty'] if info['dirty'] else 'clean'}")
+    out.print(f"State           {'DIRTY: ' + info['dirty'] if info['dirty'] else 'clean'}", markup=False)
 
 
 @click.command(name="list")
@@ -56,7 +55,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def list_(ctx: click.Context, as_json: bool) -> None:
     """List documents (name, kind, content hash, origin, pages) and pages by kind."""
-    info = open_kb(ctx).listing()
+    info = open_kb(ctx).listing().as_dict()
     if as_json:
         print_json(info)
         return
@@ -90,13 +89,12 @@ def doctor(ctx: click.Context, repair: bool, abandon: bool, clear_downloads: boo
 
     Exits 0 when healthy, 1 when something needs attention. Nothing a user wrote is ever deleted.
     """
-    from wikismith import doctor as doctor_mod
-    from wikismith.kb import locate
+    from wikismith.kb import KnowledgeBase, locate
 
     if abandon and not repair:
         raise click.UsageError("--abandon goes with --repair")
-    report = doctor_mod.examine(locate(ctx.obj.get("kb")), repair=repair, abandon=abandon, wiki=not store_only,
-                                clear_downloads=clear_downloads)
+    report = KnowledgeBase.doctor(locate(ctx.obj.get("kb")), repair=repair, abandon=abandon, wiki=not store_only,
+                                  clear_downloads=clear_downloads)
     if as_json:
         print_json(report.as_dict())
     else:

@@ -11,6 +11,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from wikismith.markdown import atx_heading, fence_closes, fence_opening, front_matter_end
+
 MAX_CHARS = 600_000  # the analysis reads at most this much of a document: bounded cost for huge inputs
 
 
@@ -22,8 +24,6 @@ class Block:
 
 
 _HEADER_FIELD = re.compile(r"([A-Z][A-Za-z-]*):(?:[ \t]+(.*))?\Z")
-_ATX = re.compile(r" {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*\Z")
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _UNDERLINE = re.compile(r"([=\-~^\"'`*+#:._])\1{2,}[ \t]*\Z")
 _SIMPLE_TABLE = re.compile(r"=+( +=+)+[ \t]*\Z")
 _TABLE_LINE = re.compile(r"[ \t]*(\||\+[-=+])")
@@ -123,12 +123,7 @@ def blocks(text: str) -> list[Block]:
     """The prose blocks of a Markdown or reStructuredText document, in order."""
     lines = text[:MAX_CHARS].splitlines()
     out: list[Block] = []
-    i = 0
-    if lines and lines[0].strip() == "---":
-        for j in range(1, min(len(lines), 500)):
-            if lines[j].strip() in ("---", "..."):
-                i = j + 1
-                break
+    i = front_matter_end(lines)
     i += _header(lines[i:], out) if i == 0 else 0
     para: list[str] = []
     para_kind, para_line, para_indent = "para", 0, 0
@@ -159,8 +154,7 @@ def blocks(text: str) -> list[Block]:
             in_comment = "-->" not in line
             continue
         if fence:
-            m = _FENCE.match(line)
-            if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence) and not line[m.end():].strip():
+            if fence_closes(line, fence):
                 fence = ""
             continue
         if skip_indent >= 0:
@@ -177,17 +171,17 @@ def blocks(text: str) -> list[Block]:
             flush()
             in_comment = "-->" not in stripped
             continue
-        m = _FENCE.match(line)
-        if m and len(para) == 1 and stripped == m.group(1) and len(stripped) >= max(4, len(para[0])):
-            m = None  # an RST heading underlined with ` or ~, not a code fence
-        if m and not (m.group(1)[0] == "`" and "`" in line[m.end():]):
+        opened = fence_opening(line)
+        if opened and len(para) == 1 and stripped == opened and len(stripped) >= max(4, len(para[0])):
+            opened = None  # an RST heading underlined with ` or ~, not a code fence
+        if opened:
             flush()
-            fence = m.group(1)
+            fence = opened
             continue
-        m = _ATX.match(line)
-        if m:
+        heading = atx_heading(line)
+        if heading:
             flush()
-            out.append(Block("heading", clean_inline(m.group(2)), i - 1))
+            out.append(Block("heading", clean_inline(heading[1]), i - 1))
             continue
         if _SIMPLE_TABLE.match(stripped) and not para:
             table = True

@@ -23,6 +23,7 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 from wikismith import __version__
 from wikismith.errors import WikismithError
 from wikismith.ingest import netguard
+from wikismith.ingest.sniff import magic_kind
 
 CHUNK = 64 * 1024
 SNIFF_BYTES = 1024
@@ -37,7 +38,6 @@ DECLARED_KINDS = {
     "text/markdown": "text",
     "text/x-markdown": "text",
 }
-_HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body")
 _UNSAFE_NAME = re.compile(r"[^\w.-]+")
 
 
@@ -365,12 +365,11 @@ def _media_type(content_type: str) -> str:
 
 
 def sniff_kind(head: bytes, content_type: str) -> str | None:
-    """"pdf", "html" or "text" from the first KiB and the declared type; None when neither says one of those."""
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"%PDF-"):
-        return "pdf"
-    lowered = head[:SNIFF_BYTES].lower()
-    if any(marker in lowered for marker in _HTML_MARKERS):
-        return "html"
+    """"pdf", "html" or "text" from the first KiB (the rules of ingest/sniff.py) and then the declared type; None
+    when neither says one of those."""
+    magic = magic_kind(head[:SNIFF_BYTES])
+    if magic in ("pdf", "html"):
+        return magic
     return DECLARED_KINDS.get(_media_type(content_type))
 
 

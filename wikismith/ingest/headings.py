@@ -1,91 +1,19 @@
-"""Headings of Markdown (ATX and setext) and reStructuredText (adorned section titles)."""
+"""Headings: Markdown's cleaned of markup (the rules live in wikismith.markdown), and reStructuredText's adorned
+section titles turned into Markdown ones."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-_ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
-_ATX_EMPTY = re.compile(r"^(#{1,6})[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+from wikismith.markdown import Heading, front_matter_end
+from wikismith.markdown import headings as md_headings
+
 _RST_PUNCT = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 
 
-@dataclass(frozen=True)
-class Heading:
-    line: int  # 0-based index of the heading's first line
-    level: int
-    title: str
-    lines: int = 1  # how many source lines the heading takes (setext: 2)
-
-
-def front_matter_end(lines: list[str]) -> int:
-    """Index of the first line after a YAML front-matter block (`---` ... `---`), or 0 when there is none."""
-    if not lines or lines[0].strip() != "---":
-        return 0
-    for index in range(1, min(len(lines), 200)):
-        if lines[index].strip() in ("---", "..."):
-            return index + 1
-    return 0
-
-
 def find_headings(markdown: str) -> list[Heading]:
-    """ATX (`## Title`) and setext (`Title` over `===`/`---`) headings outside fenced code and front matter.
-
-    Unlike CommonMark, a heading must start in column 0: an indented `# ...` line is far more often a comment in a
-    loosely indented code sample (RST literal blocks, notes) than a heading.
-    """
-    lines = markdown.split("\n")
-    headings: list[Heading] = []
-    fence: str | None = None
-    start = front_matter_end(lines)
-    for index in range(start, len(lines)):
-        line = lines[index]
-        if len(line) > 1000:  # no heading is this long; skip the regexes on giant lines
-            continue
-        match = _FENCE.match(line)
-        if match:
-            marker = match.group(1)
-            if fence is None:
-                fence = marker[0] * len(marker)
-            elif marker.startswith(fence) and not line.strip()[len(marker):].strip():
-                fence = None
-            continue
-        if fence is not None:
-            continue
-        match = _ATX.match(line)
-        if match:
-            title = clean_title(match.group(2))
-            if title:
-                headings.append(Heading(index, len(match.group(1)), title))
-            continue
-        if _ATX_EMPTY.match(line):
-            continue
-        if index + 1 < len(lines) and line.strip() and not line[0].isspace():
-            underline = _SETEXT.match(lines[index + 1])
-            before_blank = index == start or not lines[index - 1].strip()
-            if underline and before_blank and not _is_block_start(line):
-                level = 1 if underline.group(1)[0] == "=" else 2
-                headings.append(Heading(index, level, clean_title(line), 2))
-    return _drop_setext_overlaps(headings)
-
-
-def _is_block_start(line: str) -> bool:
-    stripped = line.lstrip()
-    return stripped.startswith(("- ", "* ", "+ ", ">", "|", "<")) or bool(re.match(r"\d+[.)] ", stripped))
-
-
-def _drop_setext_overlaps(headings: list[Heading]) -> list[Heading]:
-    # "Title\n---\n" followed by a line under the dashes must not count the dashes line twice.
-    taken: set[int] = set()
-    kept = []
-    for heading in headings:
-        if heading.line in taken:
-            continue
-        kept.append(heading)
-        taken.update(range(heading.line, heading.line + heading.lines))
-    return kept
+    """The document's headings (the rules of wikismith.markdown), each title cleaned of markup."""
+    return [Heading(h.line, h.level, title, h.lines) for h in md_headings(markdown) if (title := clean_title(h.title))]
 
 
 def clean_title(text: str) -> str:

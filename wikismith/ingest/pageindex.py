@@ -30,7 +30,6 @@ first child get a leading node ("Front matter" at the top, "Introduction" inside
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import socket
@@ -42,6 +41,7 @@ from dataclasses import dataclass
 from http.client import HTTPException
 from typing import Any, Callable, Mapping
 
+from wikismith import retry
 from wikismith.errors import WikismithError
 from wikismith.ingest.document import ConvertedDocument, OutlineEntry, TreeNode
 
@@ -163,7 +163,7 @@ class PageIndexClient:
                 exc.close()
                 if status == 429 or 500 <= status <= 599:
                     last = "rate limited (HTTP 429)" if status == 429 else f"server error (HTTP {status})"
-                    delay = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
+                    delay = retry.retry_after(exc.headers, MAX_RETRY_AFTER)
                 else:
                     raise CloudError(doc_id, self._status_reason(status, what, detail)) from None
             except (TimeoutError, socket.timeout):
@@ -179,7 +179,7 @@ class PageIndexClient:
                 last = f"the connection failed ({type(exc).__name__})"
             if attempt + 1 < attempts:
                 if delay is None:
-                    delay = min(self.backoff_base * (2 ** attempt), MAX_BACKOFF)
+                    delay = retry.backoff(attempt, self.backoff_base, MAX_BACKOFF, jitter=False)
                 self._sleep(delay)
         tries = "attempt" if attempts == 1 else "attempts"
         raise CloudError(doc_id, f"{what} request failed: {last} ({attempts} {tries})")
@@ -212,7 +212,7 @@ class PageIndexClient:
         return ""
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._api_key, "[redacted]") if self._api_key else text
+        return retry.scrub(text, self._api_key)
 
 
 def client_from(config: Mapping[str, Any], env: Mapping[str, str], **options: Any) -> PageIndexClient:
@@ -401,25 +401,6 @@ def _read_capped(response, doc_id: str, what: str) -> bytes:
     if len(body) > MAX_RESPONSE_BYTES:
         raise CloudError(doc_id, f"the {what} response is larger than {MAX_RESPONSE_BYTES // (1024 * 1024)} MB")
     return body
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - time.time()
-    if seconds != seconds:  # NaN
-        return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _check_status(doc_id: str, body: dict, *, required: bool) -> None:

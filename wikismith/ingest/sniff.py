@@ -39,17 +39,17 @@ def sniff(path: str) -> str:
     by_suffix = KIND_BY_SUFFIX.get(suffix)
     with open(path, "rb") as handle:
         head = handle.read(4096)
-    if b"%PDF-" in head[:1024]:
+    magic = magic_kind(head)
+    if magic == "pdf":
         return "pdf"
-    if head.startswith(b"PK\x03\x04"):
+    if magic == "zip":
         return _zip_kind(path) or by_suffix or "unknown"
-    if head.startswith(_OLE_MAGIC):
+    if magic == "ole":
         return _ole_kind(path) or (by_suffix if by_suffix in ("msg", "xls") else "unknown")
     if by_suffix in ("docx", "pptx", "xlsx", "epub", "xls", "msg"):
         return by_suffix  # wrong bytes for its suffix: the converter will say what is wrong
-    markup = _markup_kind(head)
-    if markup and by_suffix not in ("markdown", "rst", "text", "json", "csv", "ipynb"):
-        return markup
+    if magic in ("html", "xml") and by_suffix not in ("markdown", "rst", "text", "json", "csv", "ipynb"):
+        return magic
     if by_suffix:
         return by_suffix
     return "text" if _looks_like_text(head) else "unknown"
@@ -88,16 +88,25 @@ def _ole_kind(path: str) -> str | None:
     return None
 
 
-def _markup_kind(head: bytes) -> str | None:
+def magic_kind(head: bytes) -> str | None:
+    """What a file's first bytes alone say it is: "pdf", "zip", "ole", "html", "xml", or None.
+
+    The one set of byte rules for files on disk (sniff) and for downloads (ingest/fetch.py)."""
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head.startswith(_OLE_MAGIC):
+        return "ole"
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1024].lower()
-    if start.startswith(b"<!doctype html") or start.startswith(b"<html"):
+    if start.startswith((b"<!doctype html", b"<html")):
         return "html"
     if start.startswith(b"<?xml"):
         if b"<rss" in start or b"<feed" in start or b"<rdf:rdf" in start:
             return "xml"
-        if b"<html" in start or b"<!doctype html" in start:
-            return "html"
-        return "xml"
+        return "html" if b"<html" in start or b"<!doctype html" in start else "xml"
+    if start.startswith(b"<") and any(marker in start for marker in (b"<html", b"<head", b"<body")):
+        return "html"
     return None
 
 

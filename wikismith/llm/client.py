@@ -8,14 +8,13 @@ answers (malformed, truncated, or refused by `validate`: retried at once). Other
 
 from __future__ import annotations
 
-import email.utils
-import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from wikismith import retry
 from wikismith.errors import WikismithError
 from wikismith.llm.jsonfix import parse_json_lenient
 from wikismith.llm.providers import PROVIDERS, LLMSettings, key_variables
@@ -229,10 +228,7 @@ class LLMClient:
                         status=status)
 
     def _scrub(self, text: str) -> str:
-        key = self.settings.api_key
-        if key and len(key) >= 4:
-            text = text.replace(key, "[redacted]")
-        return text
+        return retry.scrub(text, self.settings.api_key)
 
     def _server_message(self, body: object) -> str:
         if isinstance(body, dict):
@@ -245,25 +241,10 @@ class LLMClient:
     # -- timing and accounting -----------------------------------------------------------------------------------
 
     def _backoff(self, failures: int) -> float:
-        delay = min(self.backoff_max, self.backoff_base * (2 ** min(failures, 30)))
-        return min(self.backoff_max, delay * random.uniform(0.75, 1.25))
+        return retry.backoff(failures, self.backoff_base, self.backoff_max)
 
     def _retry_after(self, headers) -> float | None:
-        """The server's Retry-After (seconds, milliseconds or an HTTP date), capped; None when it sent none."""
-        for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-            value = headers.get(name)
-            if value is None:
-                continue
-            try:
-                seconds = float(value) * scale
-            except ValueError:
-                try:
-                    seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-                except (TypeError, ValueError, IndexError):
-                    continue
-            if seconds == seconds:  # not NaN
-                return max(0.0, min(seconds, self.retry_after_max))
-        return None
+        return retry.retry_after(headers, self.retry_after_max)
 
     def _account(self, completion, headers, usage: Usage | None) -> None:
         u = getattr(completion, "usage", None)

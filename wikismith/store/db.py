@@ -10,6 +10,7 @@ import sqlite3
 from typing import Callable
 
 from wikismith.errors import StoreError
+from wikismith.markdown import wikilinks
 from wikismith.store import fs
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -79,6 +80,23 @@ def initial_schema(conn: sqlite3.Connection) -> None:
 def index_documents_by_source(conn: sqlite3.Connection) -> None:
     # `add` looks a file up by the path it came from, to update it in place: keep that O(log n).
     conn.execute("CREATE INDEX documents_by_source ON documents (source_path)")
+
+
+@migration
+def links_table(conn: sqlite3.Connection) -> None:
+    # Which page links to which: backlinks, remove and lint find links here instead of reading every page. Filled
+    # from the page bodies the full-text index already holds.
+    conn.execute("CREATE TABLE links (page TEXT NOT NULL, target TEXT NOT NULL, PRIMARY KEY (page, target)) "
+                 "WITHOUT ROWID")
+    conn.execute("CREATE INDEX links_by_target ON links (target, page)")
+    rows = conn.execute("SELECT p.path, f.body FROM pages p JOIN pages_fts f ON f.rowid = p.id")
+    conn.executemany("INSERT OR IGNORE INTO links (page, target) VALUES (?, ?)",
+                     [(path, target) for path, body in rows for target in link_targets(body)])
+
+
+def link_targets(body: str) -> set[str]:
+    """The pages a page's text links to (wikilink targets without their #heading)."""
+    return {target for target in wikilinks(body) if target}
 
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -51,6 +51,9 @@ class DocumentRow:
     meta: str = "{}"  # JSON text, kept opaque by the store
 
 
+DOCUMENT_COLUMNS = ("id", "name", "kind", "hash", "origin", "added_at", "source_path", "raw_path", "meta")
+
+
 @dataclass(frozen=True)
 class PageRow:
     """One wiki page in the registry and the full-text index."""

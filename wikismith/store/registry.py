@@ -1,12 +1,12 @@
-"""Registry rows: documents, pages, provenance and the full-text index. Writes run inside the commit transaction."""
+"""Registry rows: documents, pages, provenance, links and the full-text index. Writes run inside the commit
+transaction, so every row changes with the files it describes."""
 
 from __future__ import annotations
 
 import sqlite3
 
-from wikismith.store.mutation import DocumentRow, Mutation, PageRow
-
-DOCUMENT_COLUMNS = ("id", "name", "kind", "hash", "origin", "added_at", "source_path", "raw_path", "meta")
+from wikismith.store.db import link_targets
+from wikismith.store.mutation import DOCUMENT_COLUMNS, Mutation, PageRow
 
 
 def write_rows(conn: sqlite3.Connection, mutation: Mutation) -> None:
@@ -29,6 +29,7 @@ def _drop_page(conn: sqlite3.Connection, path: str) -> None:
         conn.execute("DELETE FROM pages_fts WHERE rowid = ?", (row[0],))
         conn.execute("DELETE FROM pages WHERE id = ?", (row[0],))
     conn.execute("DELETE FROM provenance WHERE page = ?", (path,))
+    conn.execute("DELETE FROM links WHERE page = ?", (path,))
 
 
 def _put_page(conn: sqlite3.Connection, page: PageRow) -> None:
@@ -41,6 +42,7 @@ def _put_page(conn: sqlite3.Connection, page: PageRow) -> None:
         )
         conn.execute("DELETE FROM pages_fts WHERE rowid = ?", (page_id,))
         conn.execute("DELETE FROM provenance WHERE page = ?", (page.path,))
+        conn.execute("DELETE FROM links WHERE page = ?", (page.path,))
     else:
         page_id = conn.execute(
             "INSERT INTO pages (path, kind, title, description, updated_at) VALUES (?, ?, ?, ?, ?)",
@@ -51,6 +53,8 @@ def _put_page(conn: sqlite3.Connection, page: PageRow) -> None:
         "INSERT OR IGNORE INTO provenance (page, document) VALUES (?, ?)",
         [(page.path, doc) for doc in sorted(set(page.sources))],
     )
+    conn.executemany("INSERT INTO links (page, target) VALUES (?, ?)",
+                     [(page.path, target) for target in sorted(link_targets(page.body))])
 
 
 def dump(conn: sqlite3.Connection) -> dict:
@@ -64,5 +68,7 @@ def dump(conn: sqlite3.Connection) -> dict:
         )
     ]
     provenance = [list(r) for r in conn.execute("SELECT page, document FROM provenance ORDER BY page, document")]
+    links = [list(r) for r in conn.execute("SELECT page, target FROM links ORDER BY page, target")]
     orphan_fts = conn.execute("SELECT count(*) FROM pages_fts WHERE rowid NOT IN (SELECT id FROM pages)").fetchone()[0]
-    return {"documents": documents, "pages": pages, "provenance": provenance, "orphan_fts_rows": orphan_fts}
+    return {"documents": documents, "pages": pages, "provenance": provenance, "links": links,
+            "orphan_fts_rows": orphan_fts}

@@ -1,16 +1,25 @@
-"""Store: one KB's state folder, database and lock, and the two entry points apply() and recover()."""
+"""Store: one KB's state folder, database and lock; the one seam that lands a change, and recovery.
+
+    store.change(build)      lock, recover, build(view) -> Mutation, apply it: the only way anything changes
+    store.snapshot()         a view of the last committed state, for readers, without the lock
+    store.recover()          finish or undo an interrupted transaction (every change runs it first)
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import sqlite3
+from collections.abc import Callable
 
 import filelock
 
 from wikismith.errors import DirtyKnowledgeBase, LockTimeout, StoreError
-from wikismith.store import db, fs, layout, txn
+from wikismith.store import checks, db, fs, layout, txn
 from wikismith.store.mutation import Mutation
+from wikismith.store.view import KBView
+
+Builder = Callable[[KBView], "Mutation | None"]
 
 DEFAULT_LOCK_TIMEOUT = 300.0
 
@@ -120,12 +129,68 @@ class Store:
                     return True
         return False
 
-    # -- the two entry points -------------------------------------------------------------------------------------
+    # -- the seam: every change lands here ------------------------------------------------------------------------
 
-    def recover(self, *, force: bool = False) -> txn.RecoveryReport:
-        """Run recovery if anything is pending (or always, with force). Takes the lock itself."""
+    def change(self, build: Builder) -> str | None:
+        """Lock, recover, hand `build` a view of the KB as it is now, apply the Mutation it returns.
+
+        Returns the transaction id, or None when `build` had nothing to change (None or an empty Mutation)."""
+        with self.locked():
+            self._recover_locked()
+            reason = self.dirty_reason()
+            if reason is not None:
+                raise DirtyKnowledgeBase(
+                    f"the knowledge base at {self.root} is marked dirty and refuses changes: {reason}. "
+                    "Run `wikismith doctor` to see what is wrong and how to repair it."
+                )
+            mutation = build(self.view())
+            if mutation is None or mutation.is_empty():
+                return None
+            return txn.apply(self.root, self.conn, mutation)
+
+    def apply(self, mutation: Mutation) -> str | None:
+        """Land a Mutation computed without looking at the KB (the store's own tests and benches)."""
+        return self.change(lambda view: mutation)
+
+    # -- reading --------------------------------------------------------------------------------------------------
+
+    def view(self) -> KBView:
+        """A view of the KB as it is; consistent while the caller holds the lock."""
+        return KBView(self.root, self.conn)
+
+    @contextlib.contextmanager
+    def snapshot(self):
+        """A view whose registry reads all come from one SQLite read transaction: one committed state, no lock."""
+        conn = self.conn
+        with self.damage_is_store_error():
+            if conn.in_transaction:  # already inside one (a reader within a change's builder)
+                yield self.view()
+                return
+            conn.execute("BEGIN")
+            try:
+                conn.execute("SELECT count(*) FROM meta").fetchone()  # the snapshot is taken at the first read
+                yield self.view()
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+
+    # -- recovery and repair --------------------------------------------------------------------------------------
+
+    def recover(self, *, force: bool = False, wait: bool = True) -> txn.RecoveryReport:
+        """Run recovery if anything is pending (or always, with force). Takes the lock itself; without wait, a lock
+        held by a live process means its transaction is still going: nothing to recover yet, and nothing done."""
         if not force and not self.needs_recovery():
             return txn.RecoveryReport()
+        if not wait:
+            try:
+                self._lock.acquire(timeout=0)
+            except filelock.Timeout:
+                return txn.RecoveryReport()
+            try:
+                with self.damage_is_store_error():
+                    return self._recover_locked()
+            finally:
+                self._lock.release()
         with self.locked():
             return self._recover_locked()
 
@@ -135,21 +200,50 @@ class Store:
             self.clear_dirty()
         return report
 
-    def apply(self, mutation: Mutation) -> str:
-        """Apply one Mutation through the transaction protocol; returns the transaction id."""
+    def repair(self, *, abandon: bool = False) -> list[str]:
+        """Recovery, as `doctor --repair` runs it; with abandon, first give up the rollbacks that cannot complete.
+        Returns what was done, a line each."""
+        done: list[str] = []
         with self.locked():
-            return self.apply_locked(mutation)
+            if abandon and self.dirty_reason():
+                for txn_id, state, label in txn.pending(self.conn):
+                    if state == "active":
+                        done.append(self._abandon(txn_id, label))
+            recovery = self._recover_locked()
+        done += [f"rolled back interrupted transaction {t}" for t in recovery.rolled_back]
+        done += [f"cleaned up finished transaction {t}" for t in recovery.cleaned]
+        done += [f"removed scratch folder {o}" for o in recovery.orphans_removed]
+        return done
 
-    def apply_locked(self, mutation: Mutation) -> str:
-        """apply() for a caller that already holds the lock (to read the KB and build the Mutation under it)."""
-        self._recover_locked()
-        reason = self.dirty_reason()
-        if reason is not None:
-            raise DirtyKnowledgeBase(
-                f"the knowledge base at {self.root} is marked dirty and refuses changes: {reason}. "
-                "Run `wikismith doctor` to see what is wrong and how to repair it."
-            )
-        return txn.apply(self.root, self.conn, mutation)
+    def _abandon(self, txn_id: str, label: str) -> str:
+        """Give up on an impossible rollback: keep its before-images under quarantine/, forget the journal rows."""
+        conn = self.conn
+        src = self.path(os.path.join(layout.BACKUPS, txn_id))
+        dst = self.path(os.path.join(layout.QUARANTINE, txn_id))
+        entries = txn.load_entries(conn, txn_id)
+        fs.makedirs(dst)
+        manifest = "".join(f"{e.seq}\t{e.action}\t{e.path}\t{e.backup or ''}\t{e.old_size or ''}\n" for e in entries)
+        fs.atomic_write(os.path.join(dst, "journal.tsv"), manifest.encode("utf-8"))
+        if os.path.isdir(src):
+            fs.rename(src, os.path.join(dst, "before-images"))
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("DELETE FROM txn_entries WHERE txn = ?", (txn_id,))
+        conn.execute("DELETE FROM txns WHERE id = ?", (txn_id,))
+        conn.execute("DELETE FROM meta WHERE key = 'dirty'")
+        fs.commit(conn, f"abandon {txn_id}")
+        return (f"abandoned transaction {txn_id} ({label}); its journal and before-images are kept in "
+                f"{layout.QUARANTINE}/{txn_id}/")
+
+    def findings(self) -> list[checks.Finding]:
+        """What is wrong with the store itself (schema, journal, scratch, registry against disk); under the lock."""
+        with self.locked():
+            return checks.store_findings(self.root, self.conn)
+
+    def kept_downloads(self) -> list[checks.KeptDownload]:
+        return checks.kept_downloads(self.root)
+
+    def clear_download(self, kept: checks.KeptDownload) -> None:
+        fs.rmtree(self.path(kept.folder))
 
     def check_open(self) -> None:
         """Fail early with a clear message when the state folder is unusable."""

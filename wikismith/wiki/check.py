@@ -1,45 +1,35 @@
-"""Structural checks of a compiled wiki: broken links, pages missing from index.md, registry rows without pages."""
+"""Structural checks of a compiled wiki: broken links, pages missing from index.md, documents without their
+pages. Reads every page: for doctor, never on a change's path."""
 
 from __future__ import annotations
 
-import os
-import sqlite3
-
+from wikismith.markdown import wikilinks
 from wikismith.wiki import pages
-from wikismith.wiki.links import find_links
 
 
-def structural_problems(root: str, conn: sqlite3.Connection) -> list[str]:
+def structural_problems(view) -> list[str]:
+    """Every problem found, a line each, over the KB that `view` shows."""
     problems: list[str] = []
-    registered = {row[0] for row in conn.execute("SELECT path FROM pages")}
+    registered = view.page_paths()
     targets = {pages.target_of(p) for p in registered}
-    index_path = os.path.join(root, "wiki", "index.md")
-    index_text = _read(index_path) or ""
-    listed = set(find_links(index_text))
+    listed = set(wikilinks(view.read("wiki/index.md") or ""))
     for path in sorted(registered):
-        text = _read(os.path.join(root, path))
+        text = view.read(path)
         if text is None:
             problems.append(f"{path}: registered, but the file is missing")
             continue
-        for target in sorted(set(find_links(text))):
+        for target in sorted(set(wikilinks(text))):
             if target not in targets:
                 problems.append(f"{path}: broken link [[{target}]]")
         if pages.target_of(path) not in listed:
             problems.append(f"{path}: missing from wiki/index.md")
     for target in sorted(listed - targets):
         problems.append(f"wiki/index.md: broken link [[{target}]]")
-    for doc_id, raw_path in conn.execute("SELECT id, raw_path FROM documents ORDER BY id"):
-        for kind in ("summary", "source"):
-            if pages.page_path(kind, doc_id) not in registered:
-                problems.append(f"document {doc_id}: its {kind} page is not registered")
-        if raw_path and not os.path.isfile(os.path.join(root, raw_path)):
+    for raw_path, doc_id in sorted(view.raw_paths().items(), key=lambda kv: kv[1]):
+        if not view.exists(raw_path):
             problems.append(f"document {doc_id}: {raw_path} is missing")
+    for doc in view.documents():
+        for kind in ("summary", "source"):
+            if pages.page_path(kind, doc["id"]) not in registered:
+                problems.append(f"document {doc['id']}: its {kind} page is not registered")
     return problems
-
-
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        return None

@@ -12,30 +12,16 @@ import json
 import posixpath
 import unicodedata
 from dataclasses import dataclass
-from typing import Protocol
 
 from wikismith.compile.draft import Contribution, Draft
 from wikismith.errors import WikismithError
 from wikismith.store.mutation import DocumentRow, Mutation, PageRow
+from wikismith.store.view import KBView
 from wikismith.wiki import frontmatter, index_splice, pages, scaffold, sections
 from wikismith.wiki.links import unlink_unknown
 from wikismith.wiki.slug import slugify
 
 MAX_OVERVIEW_CHARS = 400
-
-
-class KBView(Protocol):
-    """What merge may read of the KB (under the lock)."""
-
-    def document_by_hash(self, digest: str) -> dict | None: ...
-    def document_by_source(self, source_path: str) -> dict | None: ...
-    def has_document(self, doc_id: str) -> bool: ...
-    def pages_of_document(self, doc_id: str) -> list[str]: ...
-    def read(self, path: str) -> str | None: ...
-    def exists(self, path: str) -> bool: ...
-    def kinds_of(self, paths: set[str]) -> dict[str, str]: ...
-    def successor(self, kind: str, path: str) -> str | None: ...
-    def index_rows(self) -> list[tuple[str, str, str, str]]: ...
 
 
 @dataclass

@@ -75,13 +75,13 @@ def render_summary(doc_id: str, draft, linked: dict[str, list[tuple[str, str]]],
         out.append("")
     elif draft.outline:
         out += ["## Outline", ""]
-        for level, heading, page in draft.outline:
+        for level, entry, page in draft.outline:
             where = f" (p. {page})" if page else ""
-            out.append(f"{'  ' * max(0, level - 1)}- {heading}{where}")
+            out.append(f"{'  ' * max(0, level - 1)}- {entry}{where}")
         out.append("")
-    for kind, heading in (("concept", "Concepts"), ("entity", "Entities")):
+    for kind, section in (("concept", "Concepts"), ("entity", "Entities")):
         if linked.get(kind):
-            out += [f"## {heading}", "", ", ".join(link(target, title) for target, title in linked[kind]), ""]
+            out += [f"## {section}", "", ", ".join(link(target, title) for target, title in linked[kind]), ""]
     out += ["## Source", "", f"- Converted text: {link(f'sources/{doc_id}', draft.title)}",
             f"- Origin: `{src.origin}`" if "`" not in src.origin else f"- Origin: {src.origin}", ""]
     return with_front_matter(meta, "\n".join(out))

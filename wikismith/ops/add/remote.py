@@ -1,9 +1,9 @@
 """`add` from the web and from PageIndex Cloud: just other sources, landing through one transaction each.
 
 A URL's body is downloaded into `.wikismith/downloads/<hash of the URL>/` (through the store's facade), never into
-raw/: the transaction that writes the wiki pages also publishes it into raw/. When the add fails, the download stays
-there so that a retry of the same URL reuses it instead of fetching again; after a commit, or when the content is
-already in the KB, it is removed.
+raw/: the transaction that writes the wiki pages also publishes it into raw/. When the add fails after the
+download, the download stays there so that a retry of the same URL reuses it instead of fetching again; after a
+commit, or when the content is already in the KB, it is removed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import json
 import os
 import re
 
-from wikismith.add import FileOutcome, compile_and_apply
+from wikismith.ops.add import FileOutcome
+from wikismith.ops.add.local import land
 from wikismith.store import fs, layout
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -23,40 +24,38 @@ def looks_like_url(item: str) -> bool:
     return bool(_SCHEME.match(item)) and not os.path.exists(item)
 
 
-def download_dir(kb, url: str) -> str:
-    return kb.store.path(os.path.join(layout.DOWNLOADS, hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]))
+def download_dir(store, url: str) -> str:
+    return store.path(os.path.join(layout.DOWNLOADS, hashlib.sha256(url.encode("utf-8")).hexdigest()[:32]))
 
 
-def add_url(kb, url: str, limits, dry_run: bool, model, phase, *, allow_private: bool) -> FileOutcome:
+def add_url(store, url: str, cfg: dict, limits, dry_run: bool, model, item, *, allow_private: bool) -> None:
     """Fetch (or reuse a kept download), convert, compile, and publish the body into raw/ with the pages."""
     from wikismith.compile.draft import SourceInfo
     from wikismith.ingest import convert
-    from wikismith.view import StoreView
 
-    view = StoreView(kb.store)
+    view = store.view()
     if dry_run:
         old = view.document_by_source(url)
-        return FileOutcome(url, "would-update" if old else "would-add", "not fetched in a dry run",
-                           old["id"] if old else "")
-    folder = download_dir(kb, url)
-    phase("fetching")
-    got = _cached(folder) or _download(url, folder, kb.config, allow_private)
+        return item.done(FileOutcome(url, "would-update" if old else "would-add", "not fetched in a dry run",
+                                     old["id"] if old else ""))
+    folder = download_dir(store, url)
+    item.phase("fetching")
+    got = _cached(folder) or _download(url, folder, cfg, allow_private)
     with open(got["path"], "rb") as fh:
         data = fh.read()
     same = view.document_by_hash(got["sha256"])
     if same is not None:
         fs.rmtree(folder)
-        return FileOutcome(url, "skipped", f"same content as {same['name']} (already in the KB)", same["id"])
-    phase("converting")
+        return item.done(FileOutcome(url, "skipped", f"same content as {same['name']} (already in the KB)", same["id"]))
+    item.phase("converting")
     doc = convert(got["path"], limits)
     source = SourceInfo(name=got["filename"], origin=url, hash=got["sha256"], kind=got["kind"], source_path=url,
                         raw_file=got["path"], size=len(data))
-    outcome = compile_and_apply(kb, url, doc, source, data, model, phase)
+    land(store, url, doc, source, data, model, item)
     try:
         fs.rmtree(folder)  # published into raw/ by the transaction; best effort from here
     except OSError:
         pass
-    return outcome
 
 
 def _cached(folder: str) -> dict | None:
@@ -87,27 +86,23 @@ def _download(url: str, folder: str, cfg: dict, allow_private: bool) -> dict:
     return meta
 
 
-def add_cloud(kb, doc_id: str, client, dry_run: bool, model, phase) -> FileOutcome:
+def add_cloud(store, doc_id: str, client, dry_run: bool, model, item) -> None:
     from wikismith.compile.draft import SourceInfo
-    from wikismith.view import StoreView
 
     origin = f"pageindex-cloud:{doc_id}"
-    label = origin
-    old = StoreView(kb.store).document_by_source(origin)
+    old = store.view().document_by_source(origin)
     if old is not None:
-        return FileOutcome(label, "skipped", f"already imported as {old['id']}", old["id"])
+        return item.done(FileOutcome(origin, "skipped", f"already imported as {old['id']}", old["id"]))
     if dry_run:
-        return FileOutcome(label, "would-add", "not fetched in a dry run")
-    phase("fetching")
+        return item.done(FileOutcome(origin, "would-add", "not fetched in a dry run"))
+    item.phase("fetching")
     cloud = client.fetch(doc_id)
     source = SourceInfo(name=cloud.name, origin=origin, hash=cloud.content_hash, kind="pageindex",
                         source_path=origin, raw_file=None, size=len(cloud.converted.markdown))
-    return compile_and_apply(kb, label, cloud.converted, source, None, model, phase)
+    land(store, origin, cloud.converted, source, None, model, item)
 
 
-def cloud_client(kb):
+def cloud_client(cfg: dict, env: dict[str, str]):
     from wikismith.ingest.pageindex import client_from
-    from wikismith.llm.providers import load_dotenv
 
-    env = {**load_dotenv(os.path.join(kb.root, ".env")), **os.environ}
-    return client_from(kb.config, env)
+    return client_from(cfg, env)

@@ -1,0 +1,162 @@
+"""The one Markdown reader: front matter, fenced code, headings and wikilinks, with one set of rules.
+
+Every part of wikismith that needs to know where code starts and ends, what a heading is, or where a `[[link]]`
+is, asks here. The rules, close to CommonMark and to what Obsidian shows:
+
+- A fence is three or more backticks or tildes, indented at most three spaces; a backtick fence's info string holds
+  no backtick. It closes at a line of the same character, at least as long, with nothing after it. An unclosed
+  fence runs to the end of the text.
+- A heading starts in column 0: `#`..`######` then a space (ATX), or a line of text directly under a blank line (or
+  the start) with `===` or `---` under it (setext). An indented `# ...` is far more often a comment in a loosely
+  indented code sample than a heading, so it is not one.
+- A wikilink is `[[target]]` or `[[target|label]]` outside fenced code and outside `inline code`. The page it names
+  is the target without its `#heading` part.
+
+Everything here is one linear pass over the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
+_ATX = re.compile(r"(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\Z")
+_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*\Z")
+_LINK = re.compile(r"(`[^`\n]*`)|\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")
+_MAX_HEADING_LINE = 1000  # no heading is this long: skip the patterns on giant lines
+
+
+# -- front matter ---------------------------------------------------------------------------------------------------
+
+def front_matter_end(lines: list[str]) -> int:
+    """Index of the first line after a YAML front-matter block (`---` ... `---`), or 0 when there is none."""
+    if not lines or lines[0].strip() != "---":
+        return 0
+    for index in range(1, min(len(lines), 500)):
+        if lines[index].strip() in ("---", "..."):
+            return index + 1
+    return 0
+
+
+# -- fenced code ----------------------------------------------------------------------------------------------------
+
+def fence_opening(line: str) -> str | None:
+    """The fence marker (``` or ~~~, as long as written) when `line` opens a fenced code block."""
+    m = _FENCE.match(line)
+    if not m or (m.group(1)[0] == "`" and "`" in m.group(2)):
+        return None
+    return m.group(1)
+
+
+def fence_closes(line: str, marker: str) -> bool:
+    """Whether `line` closes a fence opened with `marker`."""
+    m = _FENCE.match(line)
+    return bool(m) and m.group(1)[0] == marker[0] and len(m.group(1)) >= len(marker) and not m.group(2).strip()
+
+
+def code_lines(lines) -> Iterator[tuple[bool, str]]:
+    """(in_code, line) for each line: True for a fence's own lines and everything between them."""
+    fence = ""
+    for line in lines:
+        if fence:
+            if fence_closes(line.rstrip("\r\n"), fence):
+                fence = ""
+            yield True, line
+            continue
+        opened = fence_opening(line.rstrip("\r\n"))
+        if opened:
+            fence = opened
+            yield True, line
+        else:
+            yield False, line
+
+
+# -- headings -------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Heading:
+    line: int  # 0-based index of the heading's first line
+    level: int
+    title: str  # as written, markup and all
+    lines: int = 1  # how many source lines the heading takes (setext: 2)
+
+
+def atx_heading(line: str) -> tuple[int, str] | None:
+    """(level, text) when `line` is an ATX heading with text, else None."""
+    if not line.startswith("#") or len(line) > _MAX_HEADING_LINE:
+        return None
+    m = _ATX.match(line)
+    if not m or not (m.group(2) or "").strip():
+        return None
+    return len(m.group(1)), m.group(2).strip()
+
+
+def headings(text: str) -> list[Heading]:
+    """ATX and setext headings outside fenced code and front matter, in order."""
+    lines = text.split("\n")
+    start = front_matter_end(lines)
+    found: list[Heading] = []
+    taken = -1  # the underline of a setext heading is not itself a heading or a heading's text
+    masked = list(code_lines(lines[start:]))
+    for offset, (in_code, line) in enumerate(masked):
+        index = start + offset
+        if in_code or index <= taken:
+            continue
+        atx = atx_heading(line)
+        if atx:
+            found.append(Heading(index, atx[0], atx[1]))
+            continue
+        if line.startswith("#") or not line.strip() or line[0].isspace() or len(line) > _MAX_HEADING_LINE:
+            continue
+        if offset + 1 < len(masked) and not masked[offset + 1][0]:
+            under = _SETEXT.match(lines[index + 1])
+            blank_before = index == start or not lines[index - 1].strip()
+            if under and blank_before and not _block_start(line):
+                found.append(Heading(index, 1 if under.group(1)[0] == "=" else 2, line.strip(), 2))
+                taken = index + 1
+    return found
+
+
+def _block_start(line: str) -> bool:
+    stripped = line.lstrip()
+    return stripped.startswith(("- ", "* ", "+ ", ">", "|", "<")) or bool(re.match(r"\d+[.)] ", stripped))
+
+
+# -- wikilinks ------------------------------------------------------------------------------------------------------
+
+def page_of(target: str) -> str:
+    """The page a link target names: `concepts/x#Heading` -> `concepts/x`."""
+    return target.split("#", 1)[0].strip()
+
+
+def wikilinks(text: str) -> list[str]:
+    """The page named by every wikilink in `text`, in order, repeats included."""
+    if "[[" not in text:
+        return []
+    found = []
+    for in_code, line in code_lines(text.splitlines(keepends=True)):
+        if not in_code and "[[" in line:
+            found.extend(page_of(m.group(2)) for m in _LINK.finditer(line) if m.group(2) is not None)
+    return found
+
+
+def rewrite_wikilinks(text: str, fn: Callable[[str, str | None, str], str]) -> str:
+    """`text` with every wikilink replaced by fn(page, label, original_link_text)."""
+    if "[[" not in text:
+        return text
+    out = []
+    for in_code, line in code_lines(text.splitlines(keepends=True)):
+        if in_code or "[[" not in line:
+            out.append(line)
+            continue
+        pos = 0
+        for m in _LINK.finditer(line):
+            if m.group(2) is None:
+                continue
+            out.append(line[pos : m.start()])
+            out.append(fn(page_of(m.group(2)), m.group(3), m.group(0)))
+            pos = m.end()
+        out.append(line[pos:])
+    return "".join(out)

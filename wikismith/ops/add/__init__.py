@@ -1,0 +1,126 @@
+"""`add`: files, folders, URLs and PageIndex Cloud documents into the KB, one transaction per document.
+
+Slow work (reading, converting, compiling) happens without the lock; only the merge into the KB's current pages
+and the apply hold it (Store.change). A file that cannot be converted is reported and skipped; an error of the store
+itself (a full disk, an I/O error) stops the command, with every document before it committed and the current one
+rolled back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from wikismith.errors import WikismithError
+
+STATUSES = ("added", "updated", "skipped", "failed", "would-add", "would-update")
+Progress = Callable[[int, int, str, str], None]  # (index, total, path, phase)
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    status: str  # one of STATUSES
+    detail: str = ""
+    doc_id: str = ""
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    usage: dict | None = None  # model calls and tokens for this document (LLM compiler only)
+
+    def as_dict(self) -> dict:
+        out = {"path": self.path, "status": self.status, "detail": self.detail, "id": self.doc_id,
+               "warnings": self.warnings, "seconds": round(self.seconds, 3)}
+        if self.usage is not None:
+            out["usage"] = self.usage
+        return out
+
+
+@dataclass
+class AddReport:
+    dry_run: bool = False
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    stopped: str | None = None  # why the command stopped early (a store error), if it did
+    overviews: dict | None = None  # the batch refresh of overviews after an LLM add: pages, usage, or its failure
+
+    def by_status(self, status: str) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.by_status("failed")) or self.stopped is not None
+
+    def as_dict(self) -> dict:
+        return {"dry_run": self.dry_run, "files": [o.as_dict() for o in self.outcomes],
+                "counts": {s: len(self.by_status(s)) for s in STATUSES}, "stopped": self.stopped,
+                "overviews": self.overviews}
+
+
+def add(store, paths: list[str], *, dry_run: bool = False, progress: Progress | None = None,
+        allow_private: bool = False, cloud: bool = False) -> AddReport:
+    """Add files, folders and URLs (or, with cloud, PageIndex Cloud document ids), one transaction each."""
+    from wikismith import config, envfile
+    from wikismith.ingest import Limits
+    from wikismith.ops.add import files, local, remote
+    from wikismith.ops.add.model import Model
+
+    report = AddReport(dry_run=dry_run)
+    items: list[tuple[str, str]] = []  # (kind, what): kind is file, url or cloud
+    for given in paths:
+        if cloud:
+            items.append(("cloud", given.strip()))
+        elif remote.looks_like_url(given):
+            items.append(("url", given.strip()))
+        else:
+            found, left = files.expand(given, store.root)
+            report.outcomes += [FileOutcome(x.path, x.status, x.reason) for x in left]
+            items += [("file", f) for f in found if ("file", f) not in items]
+    cfg = config.load(store.root)
+    env = envfile.environment(store.root)
+    limits = Limits.from_config(cfg)
+    allow_private = allow_private or bool(cfg.get("allow_private", False))
+    model = Model.for_config(cfg, env, connect=not dry_run)
+    client = remote.cloud_client(cfg, env) if cloud and not dry_run else None
+    for index, (kind, what) in enumerate(items, 1):
+        item = Item(report, progress, index, len(items), what)
+        item.phase("reading")
+        try:
+            if kind == "file":
+                local.add_file(store, what, limits, dry_run, model, item)
+            elif kind == "url":
+                remote.add_url(store, what, cfg, limits, dry_run, model, item, allow_private=allow_private)
+            else:
+                remote.add_cloud(store, what, client, dry_run, model, item)
+        except WikismithError as exc:
+            item.done(FileOutcome(what, "failed", str(exc)))
+        except OSError as exc:
+            # The store itself failed (the document was rolled back): later documents would fail alike.
+            item.done(FileOutcome(what, "failed", os_reason(exc)))
+            report.stopped = f"stopped after a storage error on {what}: {os_reason(exc)}"
+            break
+    if model is not None and model.touched and report.stopped is None and not dry_run:
+        if progress:
+            progress(len(items), len(items), f"{len(model.touched)} pages", "overviews")
+        report.overviews = model.refresh_overviews(store)
+    return report
+
+
+class Item:
+    """One document of an add: its progress, and its outcome, recorded once."""
+
+    def __init__(self, report: AddReport, progress: Progress | None, index: int, total: int, what: str):
+        self.report, self.progress, self.index, self.total, self.what = report, progress, index, total, what
+        self.started = time.perf_counter()
+
+    def phase(self, name: str) -> None:
+        if self.progress:
+            self.progress(self.index, self.total, self.what, name)
+
+    def done(self, outcome: FileOutcome) -> None:
+        outcome.seconds = time.perf_counter() - self.started
+        self.report.outcomes.append(outcome)
+
+
+def os_reason(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"

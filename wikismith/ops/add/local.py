@@ -1,0 +1,62 @@
+"""One file into the KB, and the common end of every add: compile without the lock, merge and apply under it."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+from wikismith import clock
+from wikismith.errors import WikismithError
+from wikismith.ops.add import FileOutcome
+from wikismith.ops.add.files import read_source
+
+
+def add_file(store, path: str, limits, dry_run: bool, model, item) -> None:
+    from wikismith.compile.draft import SourceInfo
+    from wikismith.ingest import convert, sniff
+
+    try:
+        data = read_source(path, limits.max_file_bytes)
+    except OSError as exc:
+        raise WikismithError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    view = store.view()
+    same = view.document_by_hash(digest)
+    if same is not None:
+        return item.done(FileOutcome(path, "skipped", f"same content as {same['name']} (already in the KB)", same["id"]))
+    if dry_run:
+        old = view.document_by_source(path)
+        estimate = model.estimate(len(data)) if model is not None else None
+        return item.done(FileOutcome(path, "would-update" if old else "would-add", "", old["id"] if old else "",
+                                     usage=estimate))
+    item.phase("converting")
+    doc = convert(path, limits)
+    source = SourceInfo(name=os.path.basename(path), origin=f"file:{os.path.basename(path)}", hash=digest,
+                        kind=sniff(path), source_path=path, raw_file=path, size=len(data))
+    land(store, path, doc, source, data, model, item)
+
+
+def land(store, label: str, doc, source, data: bytes | None, model, item) -> None:
+    """Compile `doc` (no lock), then merge the draft into the KB as it is and apply it, through the change seam.
+    """
+    from wikismith.compile.extractive import compile_document
+    from wikismith.wiki.merge import build_mutation
+
+    item.phase("compiling")
+    usage = None
+    if model is None:
+        draft = compile_document(doc, source)
+    else:
+        draft, usage = model.compile(store, doc, source)
+    item.phase("writing")
+    merged = []
+
+    def build(view):
+        merged.append(build_mutation(draft, view, when=clock.now_iso(), raw_bytes=data))
+        return merged[-1].mutation
+
+    store.change(build)
+    result = merged[-1]
+    item.done(FileOutcome(label, result.action, result.reason, result.doc_id, list(draft.warnings), usage=usage))
+    if model is not None and result.mutation is not None:
+        model.note_sections(draft, result.mutation)
