@@ -94,6 +94,14 @@ class KnowledgeBase:
             raise KnowledgeBaseExists(f"{root} is already a wikismith knowledge base; nothing was changed")
         if os.path.exists(root) and not os.path.isdir(root):
             raise KnowledgeBaseExists(f"{root} exists and is not a folder; nothing was changed")
+        outer = enclosing_kb(os.path.dirname(root))
+        if outer is not None:
+            raise KnowledgeBaseExists(f"{root} is inside the knowledge base at {outer}; a knowledge base cannot hold "
+                                      "another. Nothing was changed")
+        inner = _kb_below(root)
+        if inner is not None:
+            raise KnowledgeBaseExists(f"{root} holds the knowledge base at {inner}; a knowledge base cannot hold "
+                                      "another. Nothing was changed")
         values = dict(config.DEFAULTS)
         values.update(settings or {})
         # The wiki skeleton first, `.wikismith/` last: the KB exists exactly when its state folder does, and an
@@ -138,10 +146,10 @@ class KnowledgeBase:
 
         return status(self.store)
 
-    def listing(self):
+    def listing(self, *, pages: bool = False):
         from wikismith.ops.inspect import listing
 
-        return listing(self.store)
+        return listing(self.store, pages=pages)
 
     def settings(self, key: str | None = None):
         from wikismith.ops import settings
@@ -176,3 +184,24 @@ class KnowledgeBase:
     def config(self) -> dict[str, object]:
         return config.load(self.root)
 
+
+def _kb_below(root: str, depth: int = 3) -> str | None:
+    """A KB inside `root`, looked for a few levels down (a vault is shallow; a home folder is not walked whole)."""
+    if not os.path.isdir(root):
+        return None
+    frontier = [root]
+    for _ in range(depth):
+        nxt = []
+        for folder in frontier:
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name == layout.STATE:
+                        return folder
+                    if not entry.name.startswith("."):
+                        nxt.append(entry.path)
+        frontier = nxt
+    return None

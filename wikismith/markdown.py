@@ -25,6 +25,9 @@ _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 _ATX = re.compile(r"(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\Z")
 _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*\Z")
 _LINK = re.compile(r"(`[^`\n]*`)|\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")
+# An identifier with underscores at its ends (`__init__`, `_private`) outside code: Markdown reads `__init__` as bold
+# "init", so code_identifiers() puts it in a code span.
+_BARE_IDENTIFIER = re.compile(r"(`[^`\n]*`)|(?<![\w`*])(_{1,2}[A-Za-z0-9][\w.]*?_{1,2}|_{1,2}[A-Za-z]\w*)(?![\w`])")
 _MAX_HEADING_LINE = 1000  # no heading is this long: skip the patterns on giant lines
 
 
@@ -122,6 +125,12 @@ def headings(text: str) -> list[Heading]:
 def _block_start(line: str) -> bool:
     stripped = line.lstrip()
     return stripped.startswith(("- ", "* ", "+ ", ">", "|", "<")) or bool(re.match(r"\d+[.)] ", stripped))
+
+
+def code_identifiers(text: str) -> str:
+    """One line of prose with every bare `__dunder__` or `_private` identifier put in a code span, so that it shows
+    with its underscores instead of as emphasis."""
+    return _BARE_IDENTIFIER.sub(lambda m: m.group(1) or f"`{m.group(2)}`", text) if "_" in text else text
 
 
 # -- wikilinks ------------------------------------------------------------------------------------------------------

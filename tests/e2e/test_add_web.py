@@ -130,6 +130,7 @@ def test_a_failed_add_keeps_the_download_and_a_retry_reuses_it(tmp_kb, site, run
     assert snapshot.state(str(tmp_kb)) == before
     code, out, _ = run_cli("doctor", "--json", kb=tmp_kb)
     assert code == 0 and any("kept download" in note for note in json.loads(out)["notes"])
+    assert any(url in note for note in json.loads(out)["notes"]), "a kept download names the URL it came from"
     code, out, _ = run_cli("doctor", "--clear-downloads", kb=tmp_kb)
     assert "removed kept download" in out and not any((tmp_kb / ".wikismith" / "downloads").iterdir())
 

@@ -79,8 +79,8 @@ def test_status_and_list_report_what_was_applied(tmp_path):
     code, out, _ = cli("status", "--json", cwd=tmp_path)
     status = json.loads(out)
     assert status["documents"] == 2 and status["pages"] == {"concept": 12 + 10 - 3}
-    assert status["pending_transactions"] == [] and status["dirty"] is None
-    code, out, _ = cli("list", "--json", cwd=tmp_path)
+    assert status["pending_transactions"] == [] and status["dirty"] is False
+    code, out, _ = cli("list", "--pages", "--json", cwd=tmp_path)
     listing = json.loads(out)
     assert set(listing) == {"documents", "pages"}
     assert [d["name"] for d in listing["documents"]] == ["change-1", "synthetic-doc"]
@@ -88,7 +88,7 @@ def test_status_and_list_report_what_was_applied(tmp_path):
     paths = [p["path"] for p in listing["pages"]["concept"]]
     assert paths == sorted(paths) and len(paths) == 19
     # stable: the same KB lists identically twice
-    assert cli("list", "--json", cwd=tmp_path)[1] == out
+    assert cli("list", "--pages", "--json", cwd=tmp_path)[1] == out
     code, out, _ = cli("list", cwd=tmp_path)
     assert code == 0 and "change-1" in out
 

@@ -33,7 +33,7 @@ def add(kb, *paths, env=None, timeout=120, extra=()):
 
 
 def listing(kb) -> dict:
-    code, out, err = cli("list", "--json", kb=kb)
+    code, out, err = cli("list", "--pages", "--json", kb=kb)
     assert code == 0, err
     return json.loads(out)
 

@@ -167,7 +167,7 @@ def test_every_code_path_writes_into_the_kb_only_through_the_facade(tmp_path, fi
     kb = KnowledgeBase.open(root)
     with fault_plan(f"error@{checkpoint(names, 'sqlite commit')}"), pytest.raises(OSError):
         kb.apply(_with_new_folder(2))
-    kb.status(), kb.listing().as_dict(), kb.read_page("wiki/log.md")
+    kb.status(), kb.listing(pages=True).as_dict(), kb.read_page("wiki/log.md")
     kb.close()
 
     # A crash mid-publish in a child, recovered in this process.

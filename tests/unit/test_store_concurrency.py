@@ -75,7 +75,7 @@ def test_two_processes_applying_100_mutations_each_lose_nothing(tmp_path, fixed_
 
     seeds = range(2 * PER_WRITER)
     kb = KnowledgeBase.open(root)
-    status, listing = kb.status().as_dict(), kb.listing().as_dict()
+    status, listing = kb.status().as_dict(), kb.listing(pages=True).as_dict()
     kb.close()
     assert status["documents"] == len(seeds)
     assert {d["id"] for d in listing["documents"]} == {f"change-{s}" for s in seeds}

@@ -67,8 +67,8 @@ def check_dirty_behaviour(root, tmp_path, run_cli, capsys, *, reason: str) -> No
     kb = KnowledgeBase.open(root)  # opening does not fail: recovery marks the KB dirty
     assert reason in (kb.opened.recovery.dirty or ""), kb.opened.recovery.dirty
     status = kb.status().as_dict()
-    assert reason in (status["dirty"] or "") and status["pages_total"] == 8
-    assert kb.listing().as_dict()["pages"]["concept"] and kb.read_page("wiki/index.md")
+    assert status["dirty"] is True and reason in status["dirty_reason"] and status["pages_total"] == 8
+    assert kb.listing(pages=True).as_dict()["pages"]["concept"] and kb.read_page("wiki/index.md")
     with pytest.raises(DirtyKnowledgeBase) as refused:
         kb.apply(change(seed=7))
     kb.close()
@@ -76,7 +76,7 @@ def check_dirty_behaviour(root, tmp_path, run_cli, capsys, *, reason: str) -> No
 
     code, out, err = run_cli("status", kb=root)  # one real process; the rest run the entry point in-process
     assert code == 0 and "DIRTY" in out and "`wikismith doctor`" in err
-    code, out, err = call(capsys, "--kb", root, "list", "--json")
+    code, out, err = call(capsys, "--kb", root, "list", "--pages", "--json")
     assert code == 0 and json.loads(out)["pages"]["concept"]
     code = run(changing_cli, ["--kb", str(root), "touch"])
     lines = capsys.readouterr().err.strip().splitlines()
@@ -102,7 +102,7 @@ def check_dirty_behaviour(root, tmp_path, run_cli, capsys, *, reason: str) -> No
     assert pending(root) == [] and snapshot.scratch_leftovers(root) == []
 
     kb = KnowledgeBase.open(root)  # usable again
-    assert kb.status().as_dict()["dirty"] is None
+    assert kb.status().as_dict()["dirty"] is False
     kb.apply(change(seed=7))
     kb.close()
     assert call(capsys, "--kb", root, "doctor", "--store-only")[0] == 0

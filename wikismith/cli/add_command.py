@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from wikismith.cli.common import console, open_kb, print_json
+from wikismith.cli.common import NOTHING_HALF_DONE, console, open_kb, print_json
 
 
 @click.command()
@@ -16,10 +16,12 @@ from wikismith.cli.common import console, open_kb, print_json
               "intranet); refused by default against server-side request forgery.")
 @click.option("--from-pageindex-cloud", "cloud", is_flag=True, help="Treat every argument as a PageIndex Cloud "
               "document id to import (key: PAGEINDEX_API_KEY, in the environment or the KB's .env).")
+@click.option("--follow-symlinks", is_flag=True, help="In a folder, also follow symbolic links whose target is "
+              "outside it (skipped by default, so that a link cannot pull in a file such as /etc/passwd).")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome of every file as JSON.")
 @click.pass_context
 def add(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, allow_private: bool, cloud: bool,
-        as_json: bool) -> None:
+        follow_symlinks: bool, as_json: bool) -> None:
     """Add documents: files, folders (recursive), http(s) URLs, or PageIndex Cloud documents.
 
     \b
@@ -29,17 +31,24 @@ def add(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, allow_private
     updated in place. Formats: PDF, Markdown, reStructuredText, text, HTML,
     Word, PowerPoint, Excel, EPUB, Jupyter, CSV, JSON, XML/RSS, Outlook .msg.
 
-    Exit status: 0 when nothing failed, 1 when any file failed, 2 on a usage error.
+    In a folder, hidden files and symbolic links that lead out of it are
+    skipped, each with its reason.
+
+    Exit status: 0 when nothing failed, 1 when any file failed, 2 on a usage
+    error, 130 when interrupted (the documents listed before it are added).
     """
     kb = open_kb(ctx)
     reporter = _Reporter(enabled=not as_json)
     with reporter:
         report = kb.add(list(paths), dry_run=dry_run, progress=reporter.update, allow_private=allow_private,
-                        cloud=cloud)
+                        cloud=cloud, follow_symlinks=follow_symlinks)
     if as_json:
         print_json(report.as_dict())
     else:
         _print_table(report, dry_run)
+    if report.interrupted:
+        click.echo(f"wikismith: interrupted; {NOTHING_HALF_DONE}", err=True)
+        ctx.exit(130)
     ctx.exit(1 if report.failed else 0)
 
 
@@ -113,6 +122,10 @@ def _print_table(report, dry_run: bool) -> None:
             out.print(f"refreshed the overviews of {o['pages']} pages ({o['usage']['calls']} model calls)")
     if report.stopped:
         out.print(f"[red]{report.stopped}[/red]; the knowledge base keeps every document added before it")
+    if report.interrupted:
+        done = len(report.by_status("added")) + len(report.by_status("updated"))
+        out.print(f"[red]interrupted[/red]: {done} document(s) above were committed and stay in the knowledge base; "
+                  "run the same command again to carry on")
 
 
 def _detail(o) -> str:

@@ -25,7 +25,7 @@ def config() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def get(ctx: click.Context, key: str | None, as_json: bool) -> None:
-    """Print one setting, or all of them."""
+    """Print one setting, or all of them. A setting with no value (an optional one) prints as unset."""
     report = open_kb(ctx).settings(key)
     if as_json:
         print_json(report.as_dict())
@@ -33,6 +33,8 @@ def get(ctx: click.Context, key: str | None, as_json: bool) -> None:
     values = report.values
     for name in sorted(values):
         click.echo(f"{name} = {values[name]!r}" if not isinstance(values[name], str) else f"{name} = {values[name]}")
+    for name in report.unset:
+        click.echo(f"{name} is unset")
 
 
 @config.command(name="set")

@@ -47,28 +47,39 @@ def status(ctx: click.Context, as_json: bool) -> None:
     kinds = ", ".join(f"{kind} {count}" for kind, count in info["pages"].items()) or "none"
     out.print(f"Pages           {info['pages_total']} ({kinds})")
     out.print(f"Pending         {len(info['pending_transactions'])} transaction(s)")
-    out.print(f"State           {'DIRTY: ' + info['dirty'] if info['dirty'] else 'clean'}", markup=False)
+    out.print(f"State           {'DIRTY: ' + info['dirty_reason'] if info['dirty'] else 'clean'}", markup=False)
 
 
 @click.command(name="list")
+@click.option("--pages", "with_pages", is_flag=True, help="Also list every page, by kind.")
 @json_option
 @click.pass_context
-def list_(ctx: click.Context, as_json: bool) -> None:
-    """List documents (name, kind, content hash, origin, pages) and pages by kind."""
-    info = open_kb(ctx).listing().as_dict()
+def list_(ctx: click.Context, with_pages: bool, as_json: bool) -> None:
+    """List documents: id, name, kind, where each came from, content hash, pages it feeds.
+
+    The id is what other commands take to name a document; SOURCE is the path it was added from (or its URL),
+    so that two files of the same name from different folders are told apart.
+    """
+    info = open_kb(ctx).listing(pages=with_pages).as_dict()
     if as_json:
         print_json(info)
         return
     from rich.table import Table
 
     out = console()
-    table = Table(title=f"{len(info['documents'])} document(s)")
-    for column in ("name", "kind", "hash", "origin", "pages"):
-        table.add_column(column)
-    for doc in info["documents"]:
-        table.add_row(doc["name"], doc["kind"], doc["hash"][:12], doc["origin"], str(doc["pages"]))
-    out.print(table)
-    for kind, pages in info["pages"].items():
+    columns = ("id", "name", "kind", "source", "hash", "pages")
+    rows = [(d["id"], d["name"], d["kind"], d["source"], d["hash"][:12], str(d["pages"])) for d in info["documents"]]
+    if out.is_terminal:
+        table = Table(title=f"{len(rows)} document(s)")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        out.print(table)
+    else:  # piped: one tab-separated line per document, never wrapped
+        for row in [columns, *rows]:
+            out.print("\t".join(row), markup=False, soft_wrap=True)
+    for kind, pages in (info.get("pages") or {}).items():
         out.print(f"[bold]{kind}[/bold] ({len(pages)})")
         for page in pages:
             out.print(f"  {page['path']}  {page['title']}", markup=False)

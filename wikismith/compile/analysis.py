@@ -23,7 +23,7 @@ _CODE_SPAN = re.compile(r"`[^`]*`")
 _BOUNDARY = re.compile(r"([.!?…]+)[\"'”’)\]]*\s+")
 _INITIALS = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]?\Z")  # "U.S", "e.g", "J.R"
 TOKEN = re.compile(
-    r"(?P<code>`[^`]*`)|(?P<word>[^\W\d_][\w'’]*(?:-[^\W_][\w'’]*)*)|(?P<num>\d[\w.,]*)|(?P<other>[^\s\w])"
+    r"(?P<code>`[^`]*`)|(?P<word>_*[^\W\d_][\w'’]*(?:-[^\W_][\w'’]*)*)|(?P<num>\d[\w.,]*)|(?P<other>[^\s\w])"
 )
 _SKIP_SECTIONS = {"references", "footnotes", "copyright", "acknowledgements", "acknowledgments", "links",
                   "bibliography", "literatur", "literaturverzeichnis", "change log", "changelog", "version history"}

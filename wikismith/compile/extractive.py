@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from wikismith.compile import extract
 from wikismith.compile.draft import Contribution, Draft, SourceInfo
-from wikismith.compile.hygiene import clip, escape_markers, one_line
+from wikismith.compile.hygiene import clip, escape_markers, one_line, title_line
 
 KEY_POINTS = 5
 CONCEPTS = 30  # candidates; only the strongest make new pages, the rest join pages that already exist
@@ -30,14 +30,14 @@ def compile_document(doc, source: SourceInfo) -> Draft:
             section = "\n".join(f"- {one_line(sentence)}" for sentence in best)
             noun = "concept" if kind == "concept" else "entity"
             contributions.append(Contribution(
-                kind=kind, key=item.key, title=one_line(item.display), section=section,
+                kind=kind, key=item.key, title=title_line(item.display), section=section,
                 description=clip(one_line(best[0]), DESCRIPTION_CHARS) or f"a {noun} from {one_line(title)}",
                 strong=rank < STRONG_RANK and item.count >= 2,
             ))
     tree = doc.tree.to_dict() if getattr(doc, "tree", None) else None
     return Draft(
         source=source,
-        title=one_line(title),
+        title=title_line(title),
         description=one_line(extract.describe(text, title)),
         key_points=[one_line(s) for s in extract.key_sentences(text, n=KEY_POINTS)],
         body="",

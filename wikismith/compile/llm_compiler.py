@@ -13,7 +13,7 @@ from typing import Callable
 
 from wikismith.compile import extract, prompts
 from wikismith.compile.draft import Contribution, Draft, SourceInfo
-from wikismith.compile.hygiene import clip, escape_markers, one_line
+from wikismith.compile.hygiene import clip, escape_markers, one_line, title_line
 from wikismith.compile.lexicon import normalize
 
 MAX_CONCEPTS = 10
@@ -54,12 +54,12 @@ def compile_document(doc, source: SourceInfo, client, *, candidates: Candidates,
             # An existing page keeps its name: its key is its slug, which slugifies to itself.
             key = item["existing"].split("/", 1)[1] if item["existing"] else normalize(item["name"])
             contributions.append(Contribution(
-                kind=kind, key=key or item["name"].lower(), title=one_line(item["name"]),
+                kind=kind, key=key or item["name"].lower(), title=title_line(item["name"]),
                 section=escape_markers(section.strip()), description=clip(one_line(section.splitlines()[0]), 160),
                 strong=True, overview=None))
     tree = _summarised_tree(doc, client, sys, title) if getattr(doc, "tree", None) else None
     return Draft(
-        source=source, title=one_line(summary["title"] or title), description=clip(one_line(summary["description"]), 160),
+        source=source, title=title_line(summary["title"] or title), description=clip(one_line(summary["description"]), 160),
         key_points=[one_line(p) for p in summary["key_points"]], body=escape_markers(summary["summary"]),
         source_markdown=escape_markers(text), outline=[(e.level, one_line(e.title), e.page) for e in doc.outline],
         tree=tree, contributions=contributions, warnings=list(doc.warnings), page_count=getattr(doc, "page_count", None),

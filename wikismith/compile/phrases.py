@@ -47,7 +47,7 @@ def _parts(low: str) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def _phrase_stop(low: str) -> bool:
-    if len(low) < 2 or low in STOP:
+    if len(low) < 2 or low in STOP or "_" in low:  # `__exit__`, snake_case: identifiers, never part of a topic
         return True
     parts = [p for p in re.split(r"[-_]", low) if p]
     if not parts or all(p in STOP for p in parts):

@@ -36,17 +36,29 @@ _CODEY = re.compile(r"^\s*(>>>|\.\.\. |\$ |def \w+\(|class \w+\s*[(:]|import [\w
                     r"|[{};]\s*$|\w\s*=\s*[\w\[({'\"]")
 _INDENT = re.compile(r"[ \t]*")
 
-_CODE = re.compile(r"``(.+?)``|`([^`]+)`(?!_)")
+_LITERAL = re.compile(r"``(.+?)``(?!`)")
+_CODE = re.compile(r"`([^`]+)`(?!_)")
 _ROLE = re.compile(r":(?:\w+:)?(\w[\w-]*):`([^`]+)`")
 _RST_LINK = re.compile(r"`([^`<]*?)\s*(?:<[^`>]*>)?`__?")
 _FOOTREF = re.compile(r"\s?\[(?:#?[\w.-]*|\*)\]_")
 _MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
-_MD_LINK = re.compile(r"(?<!\[)\[([^\[\]\n]+)\](?:\([^)\n]*\)|\[[^\]\n]*\])")
+# Link text may hold escaped brackets: trafilatura writes a citation marker as [\[2\]](#cite_note-2).
+_MD_LINK = re.compile(r"(?<!\[)\[((?:\\.|[^\[\]\n\\])+)\](\([^)\n]*\)|\[[^\]\n]*\])")
+_CITATION = re.compile(r"\\?\[\s*(?:\d{1,4}|[a-z]|note \d+|citation needed|nb \d+)\s*\\?\]\Z", re.IGNORECASE)
 _WIKILINK = re.compile(r"\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")
 _TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>|<(?:https?|mailto):[^<>\s]*>")
 _EMPH = re.compile(r"(\*{1,3})(?=\S)(.+?)(?<=\S)\1")
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
+_PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 _CODE_ROLES = {"class", "func", "meth", "attr", "data", "mod", "obj", "exc", "const", "code", "samp", "file"}
+
+
+def _link_text(m: re.Match) -> str:
+    """A Markdown link's text; nothing for a citation or footnote marker ([2] pointing into the page)."""
+    text, target = m.group(1), m.group(2)
+    if target.startswith("(#") and _CITATION.match(text):
+        return ""
+    return text
 
 
 def _code_span(inner: str) -> str:
@@ -72,20 +84,26 @@ def clean_inline(s: str) -> str:
         return target.group(1) if target else body
 
     s = s.replace("\x00", "").replace("\\ ", "")
+    s = _LITERAL.sub(lambda m: keep(m.group(1)), s)  # first: a literal shows a role's text, it is not a role
     s = _ROLE.sub(role, s)
-    s = _CODE.sub(lambda m: keep(m.group(1) if m.group(1) is not None else m.group(2)), s)
+    s = _CODE.sub(lambda m: keep(m.group(1)), s)
     s = _RST_LINK.sub(lambda m: m.group(1), s)
     s = _FOOTREF.sub("", s)
     s = _MD_IMAGE.sub("", s)
     s = _WIKILINK.sub(lambda m: (m.group(2) or m.group(1)).strip(), s)
-    s = _MD_LINK.sub(lambda m: m.group(1), s)
+    s = _MD_LINK.sub(_link_text, s)
     s = _TAG.sub("", s)
     s = _EMPH.sub(lambda m: m.group(2), s)
     s = _ESCAPE.sub(lambda m: m.group(1), s)
     if "&" in s:
         s = html.unescape(s)
     s = " ".join(s.split())
-    return re.sub("\x00(\\d+)\x00", lambda m: spans[int(m.group(1))], s) if spans else s
+    while "\x00" in s:  # a placeholder may hold another (a `code span` around a ``literal``)
+        restored = _PLACEHOLDER.sub(lambda m: spans[int(m.group(1))], s)
+        if restored == s:
+            return s.replace("\x00", "")
+        s = restored
+    return s
 
 
 def _indent(line: str) -> int:

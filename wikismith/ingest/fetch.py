@@ -294,6 +294,8 @@ def _receive(asked: str, final_url: str, response: http.client.HTTPResponse, des
         head_size += len(chunk)
         if head_size >= SNIFF_BYTES:
             break
+    if not head_size:
+        raise FetchError(asked, "the server sent an empty body")
     kind = sniff_kind(b"".join(head)[:SNIFF_BYTES], declared)
     if kind is None:
         raise FetchError(asked, f"unsupported content type {_media_type(declared) or '(none declared)'}")

@@ -17,10 +17,11 @@ def find_headings(markdown: str) -> list[Heading]:
 
 
 def clean_title(text: str) -> str:
-    """A heading's text without trailing markers, emphasis stars or link syntax, whitespace collapsed."""
+    """A heading's text without emphasis stars, code ticks or link syntax, whitespace collapsed. Underscores stay:
+    `__init__` is an identifier far more often than `__strong__` emphasis."""
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"\[\[([^\]|]*\|)?([^\]]*)\]\]", r"\2", text)
-    text = text.replace("**", "").replace("__", "").replace("`", "")
+    text = text.replace("**", "").replace("`", "")
     return " ".join(text.split()).strip()
 
 

@@ -38,7 +38,7 @@ def examine(root: str, *, repair: bool = False, abandon: bool = False, wiki: boo
         if repair:
             report.repaired += store.repair(abandon=abandon)
         for kept in store.kept_downloads():
-            what = kept.folder
+            what = f"{kept.folder}" + (f" ({kept.url})" if kept.url else "")
             if clear_downloads:
                 store.clear_download(kept)
                 report.repaired.append(f"removed kept download {what}, {kept.size:,} bytes")

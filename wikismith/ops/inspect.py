@@ -21,17 +21,20 @@ class StatusReport:
     def as_dict(self) -> dict:
         return {"root": self.root, "documents": self.documents, "pages": self.pages,
                 "pages_total": sum(self.pages.values()), "pending_transactions": self.pending,
-                "dirty": self.dirty_reason, "model": self.model,
+                "dirty": self.dirty_reason is not None, "dirty_reason": self.dirty_reason, "model": self.model,
                 "schema_version": self.schema_version}
 
 
 @dataclass
 class ListingReport:
     documents: list[dict]
-    pages: dict[str, list[dict]]  # by kind
+    pages: dict[str, list[dict]] | None = None  # by kind, when asked for
 
     def as_dict(self) -> dict:
-        return {"documents": self.documents, "pages": self.pages}
+        out = {"documents": self.documents}
+        if self.pages is not None:
+            out["pages"] = self.pages
+        return out
 
 
 def status(store) -> StatusReport:
@@ -42,15 +45,24 @@ def status(store) -> StatusReport:
                             schema_version=view.schema_version())
 
 
-def listing(store) -> ListingReport:
+def listing(store, *, pages: bool = False) -> ListingReport:
     with store.snapshot() as view:
         documents = [_document(doc) for doc in view.documents()]
-        by_kind: dict[str, list[dict]] = {}
-        for kind, path, title in view.pages():
-            by_kind.setdefault(kind, []).append({"path": path, "title": title})
+        by_kind: dict[str, list[dict]] | None = None
+        if pages:
+            by_kind = {}
+            for kind, path, title in view.pages():
+                by_kind.setdefault(kind, []).append({"path": path, "title": title})
     return ListingReport(documents, by_kind)
 
 
 def _document(doc: dict) -> dict:
-    return {"id": doc["id"], "name": doc["name"], "kind": doc["kind"], "hash": doc["hash"], "origin": doc["origin"],
-            "added_at": doc["added_at"], "raw_path": doc["raw_path"], "pages": doc["pages"]}
+    """What a user needs to tell documents apart: the id, and where it came from with its folder (`source`: the
+    path it was added from, or its URL or cloud id), besides its name, kind and hash."""
+    try:
+        title = json.loads(doc["meta"] or "{}").get("title")
+    except ValueError:
+        title = None
+    return {"id": doc["id"], "name": doc["name"], "title": title, "kind": doc["kind"], "hash": doc["hash"],
+            "origin": doc["origin"], "source": doc["source_path"] or doc["origin"], "added_at": doc["added_at"],
+            "raw_path": doc["raw_path"], "pages": doc["pages"]}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wikismith import clock, config
-from wikismith.errors import UsageError
 from wikismith.store import layout
 from wikismith.store.mutation import Mutation
 from wikismith.wiki import scaffold
@@ -14,20 +13,21 @@ from wikismith.wiki import scaffold
 @dataclass
 class SettingsReport:
     values: dict[str, object]  # the settings asked for, by name
+    unset: list[str]  # optional settings asked for by name that have no value
     changed: str | None = None  # the setting a `set` changed
 
     def as_dict(self) -> dict:
-        return dict(sorted(self.values.items()))
+        return {"values": dict(sorted(self.values.items())), "unset": self.unset, "changed": self.changed}
 
 
 def get(store, key: str | None = None) -> SettingsReport:
     values = config.load(store.root)
     if key is None:
-        return SettingsReport(values)
+        return SettingsReport(values, [])
     config.check_key(key)
-    if key not in values:
-        raise UsageError(f"{key} is not set")
-    return SettingsReport({key: values[key]})
+    if key in values:
+        return SettingsReport({key: values[key]}, [])
+    return SettingsReport({}, [key])
 
 
 def set_(store, key: str, text: str) -> SettingsReport:
@@ -42,4 +42,4 @@ def set_(store, key: str, text: str) -> SettingsReport:
         return mutation
 
     store.change(build)
-    return SettingsReport({key: typed}, changed=key)
+    return SettingsReport({key: typed}, [], changed=key)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import filelock
 
 from wikismith.errors import DirtyKnowledgeBase, LockTimeout, StoreError
-from wikismith.store import checks, db, fs, layout, txn
+from wikismith.store import checks, db, fs, interrupts, layout, txn
 from wikismith.store.mutation import Mutation
 from wikismith.store.view import KBView
 
@@ -146,7 +146,8 @@ class Store:
             mutation = build(self.view())
             if mutation is None or mutation.is_empty():
                 return None
-            return txn.apply(self.root, self.conn, mutation)
+            with interrupts.deferred():
+                return txn.apply(self.root, self.conn, mutation)
 
     def apply(self, mutation: Mutation) -> str | None:
         """Land a Mutation computed without looking at the KB (the store's own tests and benches)."""

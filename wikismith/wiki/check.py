@@ -1,10 +1,16 @@
-"""Structural checks of a compiled wiki: broken links, pages missing from index.md, documents without their
-pages. Reads every page: for doctor, never on a change's path."""
+"""Structural checks of a compiled wiki: broken links, pages missing from index.md, documents without their pages,
+and bytes no page may hold. Reads every page: for doctor and lint, never on a change's path."""
 
 from __future__ import annotations
 
+import re
+
 from wikismith.markdown import wikilinks
 from wikismith.wiki import pages
+
+# C0 controls but tab and newline, DEL, and C1 controls: never in a page (a NUL is a leaked placeholder, a lone CR
+# an encoding accident).
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def structural_problems(view) -> list[str]:
@@ -23,6 +29,10 @@ def structural_problems(view) -> list[str]:
                 problems.append(f"{path}: broken link [[{target}]]")
         if pages.target_of(path) not in listed:
             problems.append(f"{path}: missing from wiki/index.md")
+        bad = CONTROL.search(text)
+        if bad:
+            line = text.count("\n", 0, bad.start()) + 1
+            problems.append(f"{path}: control byte {bad.group()!r} on line {line}")
     for target in sorted(listed - targets):
         problems.append(f"wiki/index.md: broken link [[{target}]]")
     for raw_path, doc_id in sorted(view.raw_paths().items(), key=lambda kv: kv[1]):

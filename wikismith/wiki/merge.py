@@ -153,7 +153,7 @@ def _add_section(work: _Work, path, current, c, doc_id, draft, when, known) -> N
     title = meta.get("title") or c.title
     work.titles[path] = title
     if not body.strip():
-        body = f"# {title}\n"
+        body = pages.heading(title) + "\n"
     # A section may link only to pages this document contributes to: they keep this document's section, so they
     # exist as long as the section does. Anything else becomes plain text.
     section = unlink_unknown(c.section, known)

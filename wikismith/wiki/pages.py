@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from wikismith.markdown import code_identifiers
 from wikismith.wiki import frontmatter
 from wikismith.wiki.links import link
 
@@ -33,13 +34,18 @@ def tree_path(doc_id: str) -> str:
     return f"wiki/sources/{doc_id}.tree.json"
 
 
+def heading(title: str) -> str:
+    """A page's H1: its title, with identifiers in code so that Markdown shows their underscores."""
+    return f"# {code_identifiers(title)}"
+
+
 def with_front_matter(meta: dict, body: str) -> str:
     return frontmatter.render(meta) + "\n" + body.lstrip("\n")
 
 
 def render_source(doc_id: str, title: str, description: str, origin: str, markdown: str) -> str:
     meta = {"type": "source", "title": title, "description": description, "sources": [doc_id], "origin": origin}
-    return with_front_matter(meta, f"# {title}\n\n{markdown.strip()}\n")
+    return with_front_matter(meta, f"{heading(title)}\n\n{markdown.strip()}\n")
 
 
 def render_tree_json(tree: dict) -> str:
@@ -62,7 +68,7 @@ def render_summary(doc_id: str, draft, linked: dict[str, list[tuple[str, str]]],
     src = draft.source
     meta = {"type": "summary", "title": draft.title, "description": draft.description, "sources": [doc_id],
             "origin": src.origin, "kind": src.kind, "hash": src.hash, "updated": when}
-    out = [f"# {draft.title}", "", draft.description, ""]
+    out = [heading(draft.title), "", draft.description, ""]
     if draft.body.strip():
         out += [draft.body.strip(), ""]
     if draft.key_points:

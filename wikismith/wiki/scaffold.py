@@ -14,8 +14,8 @@ This folder is a wiki compiled by wikismith from the documents in `../raw/`. It 
 - `summaries/` - one page per document: what it is, its key points, its outline, and links to what it touches.
 - `concepts/` - ideas that recur across documents. A short overview, then one section per source document.
 - `entities/` - people, organisations, products, standards, identifiers; built like concept pages.
-- `explorations/` - answers saved from `wikismith query --save` and chat sessions.
-- `reports/` - output of checks such as `wikismith lint`.
+- `explorations/` - answers to questions, saved as pages.
+- `reports/` - reports of checks, saved as pages.
 
 ## Rules the compiler follows
 

@@ -3,7 +3,7 @@
 Slow work (reading, converting, compiling) happens without the lock; only the merge into the KB's current pages
 and the apply hold it (Store.change). A file that cannot be converted is reported and skipped; an error of the store
 itself (a full disk, an I/O error) stops the command, with every document before it committed and the current one
-rolled back.
+rolled back. Ctrl-C stops it the same way, and the report says what was committed.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ class AddReport:
     dry_run: bool = False
     outcomes: list[FileOutcome] = field(default_factory=list)
     stopped: str | None = None  # why the command stopped early (a store error), if it did
+    interrupted: bool = False  # stopped by Ctrl-C: every outcome listed before it is committed
     overviews: dict | None = None  # the batch refresh of overviews after an LLM add: pages, usage, or its failure
 
     def by_status(self, status: str) -> list[FileOutcome]:
@@ -53,16 +54,17 @@ class AddReport:
     def as_dict(self) -> dict:
         return {"dry_run": self.dry_run, "files": [o.as_dict() for o in self.outcomes],
                 "counts": {s: len(self.by_status(s)) for s in STATUSES}, "stopped": self.stopped,
-                "overviews": self.overviews}
+                "interrupted": self.interrupted, "overviews": self.overviews}
 
 
 def add(store, paths: list[str], *, dry_run: bool = False, progress: Progress | None = None,
-        allow_private: bool = False, cloud: bool = False) -> AddReport:
+        allow_private: bool = False, cloud: bool = False, follow_symlinks: bool = False) -> AddReport:
     """Add files, folders and URLs (or, with cloud, PageIndex Cloud document ids), one transaction each."""
     from wikismith import config, envfile
     from wikismith.ingest import Limits
     from wikismith.ops.add import files, local, remote
     from wikismith.ops.add.model import Model
+    from wikismith.store import interrupts
 
     report = AddReport(dry_run=dry_run)
     items: list[tuple[str, str]] = []  # (kind, what): kind is file, url or cloud
@@ -72,7 +74,7 @@ def add(store, paths: list[str], *, dry_run: bool = False, progress: Progress | 
         elif remote.looks_like_url(given):
             items.append(("url", given.strip()))
         else:
-            found, left = files.expand(given, store.root)
+            found, left = files.expand(given, store.root, follow_symlinks=follow_symlinks)
             report.outcomes += [FileOutcome(x.path, x.status, x.reason) for x in left]
             items += [("file", f) for f in found if ("file", f) not in items]
     cfg = config.load(store.root)
@@ -81,27 +83,33 @@ def add(store, paths: list[str], *, dry_run: bool = False, progress: Progress | 
     allow_private = allow_private or bool(cfg.get("allow_private", False))
     model = Model.for_config(cfg, env, connect=not dry_run)
     client = remote.cloud_client(cfg, env) if cloud and not dry_run else None
-    for index, (kind, what) in enumerate(items, 1):
-        item = Item(report, progress, index, len(items), what)
-        item.phase("reading")
-        try:
-            if kind == "file":
-                local.add_file(store, what, limits, dry_run, model, item)
-            elif kind == "url":
-                remote.add_url(store, what, cfg, limits, dry_run, model, item, allow_private=allow_private)
-            else:
-                remote.add_cloud(store, what, client, dry_run, model, item)
-        except WikismithError as exc:
-            item.done(FileOutcome(what, "failed", str(exc)))
-        except OSError as exc:
-            # The store itself failed (the document was rolled back): later documents would fail alike.
-            item.done(FileOutcome(what, "failed", os_reason(exc)))
-            report.stopped = f"stopped after a storage error on {what}: {os_reason(exc)}"
-            break
-    if model is not None and model.touched and report.stopped is None and not dry_run:
-        if progress:
-            progress(len(items), len(items), f"{len(model.touched)} pages", "overviews")
-        report.overviews = model.refresh_overviews(store)
+    try:
+        for index, (kind, what) in enumerate(items, 1):
+            item = Item(report, progress, index, len(items), what)
+            item.phase("reading")
+            try:
+                if kind == "file":
+                    local.add_file(store, what, limits, dry_run, model, item)
+                elif kind == "url":
+                    remote.add_url(store, what, cfg, limits, dry_run, model, item, allow_private=allow_private)
+                else:
+                    remote.add_cloud(store, what, client, dry_run, model, item)
+            except WikismithError as exc:
+                item.done(FileOutcome(what, "failed", str(exc)))
+            except OSError as exc:
+                # The store itself failed (the document was rolled back): later documents would fail alike.
+                item.done(FileOutcome(what, "failed", os_reason(exc)))
+                report.stopped = f"stopped after a storage error on {what}: {os_reason(exc)}"
+                break
+            if interrupts.pending():  # Ctrl-C during that document's apply: it is committed; stop here
+                raise KeyboardInterrupt
+        if model is not None and model.touched and report.stopped is None and not dry_run:
+            if progress:
+                progress(len(items), len(items), f"{len(model.touched)} pages", "overviews")
+            report.overviews = model.refresh_overviews(store)
+    except KeyboardInterrupt:
+        interrupts.clear()
+        report.interrupted = True  # the document in progress was not committed (its transaction rolled back)
     return report
 
 

@@ -9,6 +9,7 @@ from wikismith import clock
 from wikismith.errors import WikismithError
 from wikismith.ops.add import FileOutcome
 from wikismith.ops.add.files import read_source
+from wikismith.store import interrupts
 
 
 def add_file(store, path: str, limits, dry_run: bool, model, item) -> None:
@@ -38,7 +39,7 @@ def add_file(store, path: str, limits, dry_run: bool, model, item) -> None:
 
 def land(store, label: str, doc, source, data: bytes | None, model, item) -> None:
     """Compile `doc` (no lock), then merge the draft into the KB as it is and apply it, through the change seam.
-    """
+    The outcome is recorded with Ctrl-C held, so that a commit is never left out of the report."""
     from wikismith.compile.extractive import compile_document
     from wikismith.wiki.merge import build_mutation
 
@@ -55,8 +56,9 @@ def land(store, label: str, doc, source, data: bytes | None, model, item) -> Non
         merged.append(build_mutation(draft, view, when=clock.now_iso(), raw_bytes=data))
         return merged[-1].mutation
 
-    store.change(build)
-    result = merged[-1]
-    item.done(FileOutcome(label, result.action, result.reason, result.doc_id, list(draft.warnings), usage=usage))
+    with interrupts.deferred():
+        store.change(build)
+        result = merged[-1]
+        item.done(FileOutcome(label, result.action, result.reason, result.doc_id, list(draft.warnings), usage=usage))
     if model is not None and result.mutation is not None:
         model.note_sections(draft, result.mutation)

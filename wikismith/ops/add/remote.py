@@ -2,8 +2,9 @@
 
 A URL's body is downloaded into `.wikismith/downloads/<hash of the URL>/` (through the store's facade), never into
 raw/: the transaction that writes the wiki pages also publishes it into raw/. When the add fails after the
-download, the download stays there so that a retry of the same URL reuses it instead of fetching again; after a
-commit, or when the content is already in the KB, it is removed.
+download, the download stays there (with its URL in meta.json) so that a retry of the same URL reuses it instead of
+fetching again; after a commit, or when the content is already in the KB, it is removed. A fetch that fails keeps
+nothing.
 """
 
 from __future__ import annotations
@@ -78,11 +79,19 @@ def _download(url: str, folder: str, cfg: dict, allow_private: bool) -> dict:
         fs.rmtree(folder)  # an unusable earlier download
     fs.makedirs(folder)
     timeout = float(cfg["fetch_timeout"])
-    got = fetch(url, folder, allow_private=allow_private, max_bytes=int(float(cfg["max_download_mb"]) * 1024 * 1024),
-                connect_timeout=timeout, read_timeout=timeout, write=fs.write_stream)
-    meta = {"url": url, "final_url": got.final_url, "kind": got.kind, "content_type": got.content_type,
-            "sha256": got.sha256, "path": got.path, "filename": got.filename, "size": got.size}
-    fs.atomic_write(os.path.join(folder, "meta.json"), json.dumps(meta, indent=1).encode("utf-8"))
+    try:
+        got = fetch(url, folder, allow_private=allow_private,
+                    max_bytes=int(float(cfg["max_download_mb"]) * 1024 * 1024),
+                    connect_timeout=timeout, read_timeout=timeout, write=fs.write_stream)
+        meta = {"url": url, "final_url": got.final_url, "kind": got.kind, "content_type": got.content_type,
+                "sha256": got.sha256, "path": got.path, "filename": got.filename, "size": got.size}
+        fs.atomic_write(os.path.join(folder, "meta.json"), json.dumps(meta, indent=1).encode("utf-8"))
+    except BaseException:
+        try:
+            fs.rmtree(folder)  # nothing worth keeping: a retry must fetch again
+        except OSError:
+            pass
+        raise
     return meta
 
 
