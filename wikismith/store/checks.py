@@ -39,6 +39,11 @@ def store_findings(root: str, conn: sqlite3.Connection) -> list[Finding]:
         found.append(Finding("journal", f"transaction {txn_id} ({label}) is {state}", "run `wikismith doctor --repair`"))
     for orphan in txn.scratch_orphans(root, conn):
         found.append(Finding("scratch", f"{orphan} belongs to no transaction", "run `wikismith doctor --repair`"))
+    for command, backup in conn.execute("SELECT command, backup FROM history_files WHERE backup IS NOT NULL "
+                                        "ORDER BY command, backup"):
+        if not os.path.isfile(os.path.join(root, backup)):
+            found.append(Finding("history", f"{backup}, a before-image of command {command}, is missing",
+                                 f"command {command} can no longer be undone; nothing else is affected"))
     return found + _registry_findings(root, conn)
 
 

@@ -94,6 +94,50 @@ def links_table(conn: sqlite3.Connection) -> None:
                      [(path, target) for path, body in rows for target in link_targets(body)])
 
 
+@migration
+def history_tables(conn: sqlite3.Connection) -> None:
+    # What each command changed, for `history` and `undo`; apart from the journal (txns), so that recovery never
+    # takes history for pending work. See store/history.py.
+    _run_script(
+        conn,
+        """
+        CREATE TABLE history (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            argv TEXT NOT NULL,
+            label TEXT NOT NULL,
+            documents TEXT NOT NULL DEFAULT '[]',
+            txns INTEGER NOT NULL DEFAULT 0,
+            undoes INTEGER,
+            partial INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE history_files (
+            command INTEGER NOT NULL,
+            txn TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            path TEXT NOT NULL,
+            backup TEXT,
+            old_size INTEGER,
+            after TEXT,
+            PRIMARY KEY (txn, seq)
+        ) WITHOUT ROWID;
+        CREATE INDEX history_files_by_path ON history_files (path, command);
+        CREATE INDEX history_files_by_command ON history_files (command);
+        CREATE TABLE history_rows (
+            command INTEGER NOT NULL,
+            txn TEXT NOT NULL,
+            tbl TEXT NOT NULL,
+            key TEXT NOT NULL,
+            before TEXT,
+            PRIMARY KEY (txn, tbl, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX history_rows_by_key ON history_rows (tbl, key, command);
+        CREATE INDEX history_rows_by_command ON history_rows (command);
+        """,
+    )
+
+
 def link_targets(body: str) -> set[str]:
     """The pages a page's text links to (wikilink targets without their #heading)."""
     return {target for target in wikilinks(body) if target}

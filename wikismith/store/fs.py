@@ -226,6 +226,33 @@ def rename(src: str, dst: str) -> None:
     os.rename(src, dst)
 
 
+def move_tree(src: str, dst: str) -> None:
+    """Move a folder of files (before-images into history/) by rename; across devices, copy each file durably into
+    `dst.part`, rename that to `dst`, then remove `src`. `dst` appears only whole, so a run interrupted anywhere is
+    finished by running it again."""
+    _checkpoint(f"move {src}")
+    if os.path.lexists(dst):  # whole: only the removal of the source was left to do
+        shutil.rmtree(src)
+        return
+    try:
+        os.rename(src, dst)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        part = dst + ".part"
+        if os.path.lexists(part):
+            shutil.rmtree(part)
+        os.mkdir(part)
+        for name in sorted(os.listdir(src)):
+            _copy_file(os.path.join(src, name), os.path.join(part, name))
+        _fsync_dir(part)
+        os.rename(part, dst)
+        _fsync_dir(os.path.dirname(dst))
+        shutil.rmtree(src)
+        return
+    _fsync_dir(os.path.dirname(dst))
+
+
 def fsync_dirs(paths) -> None:
     _checkpoint("fsync-dirs")
     for path in sorted(set(paths)):

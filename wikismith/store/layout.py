@@ -8,6 +8,7 @@ STAGING = ".wikismith/staging"
 BACKUPS = ".wikismith/backups"
 DOWNLOADS = ".wikismith/downloads"
 QUARANTINE = ".wikismith/quarantine"
+HISTORY = ".wikismith/history"
 
 RAW = "raw"
 WIKI = "wiki"

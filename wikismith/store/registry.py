@@ -9,6 +9,33 @@ from wikismith.store.db import link_targets
 from wikismith.store.mutation import DOCUMENT_COLUMNS, Mutation, PageRow
 
 
+def before_images(conn: sqlite3.Connection, mutation: Mutation) -> list[tuple[str, str, dict | None]]:
+    """(table, key, the row as it is now or None) for every registry row `mutation` will change; read inside the
+    commit transaction, before write_rows, so that an undo can put each row back."""
+    out: list[tuple[str, str, dict | None]] = []
+    for doc_id in sorted(mutation.drop_documents | {d.id for d in mutation.put_documents}):
+        out.append(("documents", doc_id, document_row(conn, doc_id)))
+    for path in sorted(mutation.drop_pages | {p.path for p in mutation.put_pages}):
+        out.append(("pages", path, page_row(conn, path)))
+    return out
+
+
+def document_row(conn: sqlite3.Connection, doc_id: str) -> dict | None:
+    row = conn.execute(f"SELECT {', '.join(DOCUMENT_COLUMNS)} FROM documents WHERE id = ?", (doc_id,)).fetchone()
+    return dict(zip(DOCUMENT_COLUMNS, row)) if row else None
+
+
+def page_row(conn: sqlite3.Connection, path: str) -> dict | None:
+    """Everything the registry holds of a page (provenance and links derive from sources and body)."""
+    row = conn.execute("SELECT p.id, p.kind, p.title, p.description, p.updated_at, f.body FROM pages p "
+                       "LEFT JOIN pages_fts f ON f.rowid = p.id WHERE p.path = ?", (path,)).fetchone()
+    if row is None:
+        return None
+    sources = [r[0] for r in conn.execute("SELECT document FROM provenance WHERE page = ? ORDER BY document", (path,))]
+    return {"path": path, "kind": row[1], "title": row[2], "description": row[3], "updated_at": row[4],
+            "body": row[5] or "", "sources": sources}
+
+
 def write_rows(conn: sqlite3.Connection, mutation: Mutation) -> None:
     for doc_id in sorted(mutation.drop_documents):
         conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
@@ -69,6 +96,10 @@ def dump(conn: sqlite3.Connection) -> dict:
     ]
     provenance = [list(r) for r in conn.execute("SELECT page, document FROM provenance ORDER BY page, document")]
     links = [list(r) for r in conn.execute("SELECT page, target FROM links ORDER BY page, target")]
+    history = [list(r) for r in conn.execute("SELECT * FROM history ORDER BY id")]
+    history_files = [list(r) for r in conn.execute("SELECT * FROM history_files ORDER BY txn, seq")]
+    history_rows = [list(r) for r in conn.execute("SELECT * FROM history_rows ORDER BY txn, tbl, key")]
     orphan_fts = conn.execute("SELECT count(*) FROM pages_fts WHERE rowid NOT IN (SELECT id FROM pages)").fetchone()[0]
     return {"documents": documents, "pages": pages, "provenance": provenance, "links": links,
+            "history": history, "history_files": history_files, "history_rows": history_rows,
             "orphan_fts_rows": orphan_fts}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from wikismith.store import db, layout, registry
+from wikismith.store import db, history, layout, registry
 
 # (inode, device, size, mtime_ns) -> sha256: files that the protocol replaced by rename keep their old inode
 # untouched, so a cache keyed on it is sound and makes repeated snapshots of large KBs cheap.
@@ -46,10 +46,19 @@ def state(root: str) -> dict:
 
 
 def scratch_leftovers(root: str) -> list[str]:
-    """Anything left in staging/ or backups/: after recovery there must be nothing."""
+    """Anything left in staging/ or backups/, and anything in history/ but exactly the before-images history keeps:
+    after recovery there must be nothing else (and nothing of those missing)."""
     left = []
     for folder in (layout.STAGING, layout.BACKUPS):
         base = os.path.join(root, folder)
         if os.path.isdir(base):
             left.extend(f"{folder}/{name}" for name in sorted(os.listdir(base)))
+    conn = db.open_db(os.path.join(root, layout.DB))
+    try:
+        left += history.orphan_folders(root, conn)
+        for (backup,) in conn.execute("SELECT backup FROM history_files WHERE backup IS NOT NULL ORDER BY backup"):
+            if not os.path.isfile(os.path.join(root, backup)):
+                left.append(f"missing before-image {backup}")
+    finally:
+        conn.close()
     return left

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import filelock
 
 from wikismith.errors import DirtyKnowledgeBase, LockTimeout, StoreError
-from wikismith.store import checks, db, fs, interrupts, layout, txn
+from wikismith.store import checks, db, fs, history, interrupts, layout, txn
 from wikismith.store.mutation import Mutation
 from wikismith.store.view import KBView
 
@@ -31,6 +31,8 @@ class Store:
         env_timeout = os.environ.get("WIKISMITH_LOCK_TIMEOUT")
         self.lock_timeout = lock_timeout if lock_timeout is not None else float(env_timeout or DEFAULT_LOCK_TIMEOUT)
         self._lock = filelock.FileLock(self.path(layout.LOCK), timeout=self.lock_timeout)
+        self._command: history.Command | None = None
+        self.history_keep = history.DEFAULT_KEEP
 
     def path(self, rel: str) -> str:
         return os.path.join(self.root, rel)
@@ -131,6 +133,20 @@ class Store:
 
     # -- the seam: every change lands here ------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def command(self, argv: list[str], label: str = "", *, undoes: int | None = None):
+        """Every change inside is one transaction of one command in the history (its id: `history.Command.id`).
+        A change outside any command is a command of its own."""
+        outer = self._command
+        if outer is not None:  # nested (an operation calling another): the outer command owns them all
+            yield outer
+            return
+        self._command = history.Command(list(argv), label, keep=self.history_keep, undoes=undoes)
+        try:
+            yield self._command
+        finally:
+            self._command = None
+
     def change(self, build: Builder) -> str | None:
         """Lock, recover, hand `build` a view of the KB as it is now, apply the Mutation it returns.
 
@@ -146,8 +162,9 @@ class Store:
             mutation = build(self.view())
             if mutation is None or mutation.is_empty():
                 return None
+            command = self._command or history.Command([], mutation.label, keep=self.history_keep)
             with interrupts.deferred():
-                return txn.apply(self.root, self.conn, mutation)
+                return txn.apply(self.root, self.conn, mutation, command)
 
     def apply(self, mutation: Mutation) -> str | None:
         """Land a Mutation computed without looking at the KB (the store's own tests and benches)."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import posixpath
 import sqlite3
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from wikismith import clock
-from wikismith.store import fs, registry
-from wikismith.store.layout import BACKUPS, STAGING
+from wikismith.store import fs, history, registry
+from wikismith.store.layout import BACKUPS, QUARANTINE, STAGING
 from wikismith.store.mutation import InvalidPath, Mutation, check_relpath
 
 ACTIONS = ("mkdir", "write", "delete", "append")
@@ -46,20 +46,25 @@ class RecoveryReport:
         return bool(self.rolled_back or self.cleaned or self.orphans_removed or self.dirty)
 
 
-def new_txn_id() -> str:
-    return f"{time.time_ns():020d}-{os.urandom(3).hex()}"
-
-
 def scratch_name(target: str, txn: str, purpose: str) -> str:
     """A temp file beside `target` whose name recovery can derive from the journal alone."""
     folder, name = os.path.split(target)
     return os.path.join(folder, f".{name}.{txn}.{purpose}")
 
 
-def apply(root: str, conn: sqlite3.Connection, mutation: Mutation) -> str:
-    """Apply `mutation` to the KB at `root`. The caller holds the exclusive lock and has run recovery."""
+def _taken(root: str, conn) -> Callable[[str], bool]:
+    def taken(txn: str) -> bool:
+        if conn.execute("SELECT 1 FROM txns WHERE id = ?", (txn,)).fetchone():
+            return True
+        return any(os.path.lexists(os.path.join(root, folder, txn)) for folder in (STAGING, BACKUPS, QUARANTINE))
+    return taken
+
+
+def apply(root: str, conn: sqlite3.Connection, mutation: Mutation, command: history.Command) -> str:
+    """Apply `mutation` to the KB at `root` as one transaction of `command`. The caller holds the exclusive lock and
+    has run recovery."""
     mutation.validate()
-    txn = new_txn_id()
+    txn = history.txn_id(conn, command, _taken(root, conn))
     staging = os.path.join(root, STAGING, txn)
     backups = os.path.join(root, BACKUPS, txn)
     staged: dict[str, str] = {}
@@ -71,10 +76,15 @@ def apply(root: str, conn: sqlite3.Connection, mutation: Mutation) -> str:
         raise
     try:
         _publish(root, mutation, txn, entries, staged)
+        after = {path: history.sha256(data) for path, data in mutation.writes.items()}
+        command.documents |= mutation.drop_documents | {d.id for d in mutation.put_documents}
         conn.execute("BEGIN IMMEDIATE")
+        rows = registry.before_images(conn, mutation)
         registry.write_rows(conn, mutation)
+        history.record(conn, command, txn, mutation.label, entries, after, rows)
         conn.execute("UPDATE txns SET state = 'committed' WHERE id = ?", (txn,))
         fs.commit(conn, f"commit {txn}")
+        history.committed(command, txn)
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -244,10 +254,15 @@ def _same_file(a: str, b: str) -> bool:
 
 
 def cleanup(root: str, conn, txn: str) -> None:
-    for folder in (STAGING, BACKUPS):
+    """Forget a finished transaction: its staging folder, its before-images (kept in history/ when history
+    records them), its journal rows."""
+    kept = history.keep_backups(root, conn, txn)
+    for folder in (STAGING, *(() if kept else (BACKUPS,))):
         path = os.path.join(root, folder, txn)
         if os.path.lexists(path):
             fs.rmtree(path)
+    for orphan in history.orphan_folders(root, conn):  # before-images of commands history no longer keeps
+        fs.rmtree(os.path.join(root, orphan))
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("DELETE FROM txn_entries WHERE txn = ?", (txn,))
     conn.execute("DELETE FROM txns WHERE id = ?", (txn,))
@@ -268,14 +283,15 @@ def pending(conn) -> list[tuple[str, str, str]]:
 
 
 def scratch_orphans(root: str, conn) -> list[str]:
-    """Folders in staging/ and backups/ that no journal row names (KB-relative)."""
+    """Folders in staging/ and backups/ that no journal row names, and history folders that no history row needs
+    (KB-relative)."""
     known = {row[0] for row in conn.execute("SELECT id FROM txns")}
     found = []
     for folder in (STAGING, BACKUPS):
         base = os.path.join(root, folder)
         if os.path.isdir(base):
             found.extend(posixpath.join(folder, name) for name in sorted(os.listdir(base)) if name not in known)
-    return found
+    return found + history.orphan_folders(root, conn)
 
 
 def recover(root: str, conn, *, set_dirty) -> RecoveryReport:

@@ -1,0 +1,130 @@
+"""History: which commands changed the KB, and what each needs to be undone.
+
+A command (one CLI invocation, one API call) is one or more transactions. When a command's transaction commits, the
+same SQLite commit records, apart from the journal (so recovery never mistakes history for pending work):
+
+- the command itself (`history`): sequential id, time, command line, documents it touched, transactions;
+- each file the transaction touched (`history_files`): its before-image (a hard link, kept under
+  `.wikismith/history/<command>/<txn>/`, or "absent", or the length of an appended file) and the hash of what the
+  transaction wrote, so that an undo can tell a later hand edit;
+- each registry row it changed (`history_rows`): the row as it was (JSON), or null when it did not exist.
+
+Only the last `keep` commands keep their before-images: recording a new command drops the rows of older ones in the
+same commit, and their folders are removed afterwards (a folder that no history row names is never needed again).
+Ids come from the database, not the clock, so two runs of the same commands record the same history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import posixpath
+from dataclasses import dataclass, field
+
+from wikismith import clock
+from wikismith.store import fs
+from wikismith.store.layout import BACKUPS, HISTORY
+
+DEFAULT_KEEP = 20
+
+
+@dataclass
+class Command:
+    """The command whose transactions are being applied. `id` is set when its first transaction commits."""
+
+    argv: list[str]
+    label: str = ""
+    keep: int = DEFAULT_KEEP
+    undoes: int | None = None  # the command this one undoes
+    id: int | None = None
+    txns: int = 0  # transactions attempted so far (numbers them)
+    documents: set[str] = field(default_factory=set)
+
+
+def txn_id(conn, command: Command, exists) -> str:
+    """The next transaction's id: `<command>-<n>`, deterministic, unused by any journal row or scratch folder."""
+    if command.id is None:
+        planned = (conn.execute("SELECT coalesce(max(id), 0) + 1 FROM history").fetchone()[0])
+    else:
+        planned = command.id
+    while True:
+        command.txns += 1
+        candidate = f"{planned:06d}-{command.txns:03d}"
+        if not exists(candidate):
+            return candidate
+
+
+def record(conn, command: Command, txn: str, label: str, entries, after: dict[str, str], rows) -> None:
+    """Inside the commit transaction: the command (first time), this transaction's files and row before-images,
+    and the pruning of commands older than the last `keep`."""
+    number = int(txn.split("-", 1)[0])
+    first = conn.execute("SELECT 1 FROM history WHERE id = ?", (number,)).fetchone() is None
+    documents = sorted(command.documents)
+    if first:
+        # partial: its earlier transactions' records were pruned while it ran (20 newer commands meanwhile); such a
+        # command cannot be undone whole.
+        conn.execute("INSERT INTO history (id, at, argv, label, documents, txns, undoes, partial) "
+                     "VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+                     (number, clock.now_iso(), json.dumps(command.argv), command.label or label,
+                      json.dumps(documents), command.undoes, int(command.id is not None)))
+        conn.execute("DELETE FROM history_files WHERE command <= ?", (number - command.keep,))
+        conn.execute("DELETE FROM history_rows WHERE command <= ?", (number - command.keep,))
+        conn.execute("DELETE FROM history WHERE id <= ?", (number - command.keep,))
+    conn.execute("UPDATE history SET txns = txns + 1, documents = ? WHERE id = ?", (json.dumps(documents), number))
+    conn.executemany(
+        "INSERT INTO history_files (command, txn, seq, action, path, backup, old_size, after) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(number, txn, e.seq, e.action, e.path, kept_path(number, txn, e.backup), e.old_size, after.get(e.path))
+         for e in entries if e.action != "mkdir"])
+    conn.executemany("INSERT INTO history_rows (command, txn, tbl, key, before) VALUES (?, ?, ?, ?, ?)",
+                     [(number, txn, tbl, key, None if before is None else json.dumps(before, sort_keys=True))
+                      for tbl, key, before in rows])
+
+
+def committed(command: Command, txn: str) -> None:
+    command.id = int(txn.split("-", 1)[0])
+
+
+def kept_path(command: int, txn: str, backup: str | None) -> str | None:
+    """Where a before-image lives once its transaction has committed."""
+    if backup is None:
+        return None
+    return posixpath.join(HISTORY, f"{command:06d}", txn, posixpath.basename(backup))
+
+
+def keep_backups(root: str, conn, txn: str) -> bool:
+    """After a commit: move the transaction's before-images into the history folder, if history keeps them.
+    Returns whether it did (else the caller removes them)."""
+    row = conn.execute("SELECT command FROM history_files WHERE txn = ? AND backup IS NOT NULL LIMIT 1",
+                       (txn,)).fetchone()
+    source = os.path.join(root, BACKUPS, txn)
+    if row is None or not os.path.isdir(source):
+        return False
+    folder = os.path.join(root, HISTORY, f"{row[0]:06d}")
+    fs.makedirs(folder)
+    fs.move_tree(source, os.path.join(folder, txn))
+    return True
+
+
+def orphan_folders(root: str, conn) -> list[str]:
+    """KB-relative folders under history/ that no history row needs any more."""
+    base = os.path.join(root, HISTORY)
+    if not os.path.isdir(base):
+        return []
+    wanted: dict[str, set[str]] = {}
+    for command, txn in conn.execute("SELECT DISTINCT command, txn FROM history_files WHERE backup IS NOT NULL"):
+        wanted.setdefault(f"{command:06d}", set()).add(txn)
+    found = []
+    for name in sorted(os.listdir(base)):
+        if name not in wanted:
+            found.append(posixpath.join(HISTORY, name))
+            continue
+        for txn in sorted(os.listdir(os.path.join(base, name))):
+            if txn not in wanted[name]:
+                found.append(posixpath.join(HISTORY, name, txn))
+    return found
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
