@@ -19,6 +19,7 @@ DEFAULTS: dict[str, object] = {
     "max_tokens": 2048,
     "fetch_timeout": 30,
     "max_download_mb": 100,
+    "history_keep": 20,
 }
 # Keys with no default: set only when a user needs them.
 OPTIONAL: dict[str, type] = {"base_url": str, "api_key_env": str, "allow_private": bool, "pageindex_base_url": str}
@@ -36,6 +37,7 @@ HELP = {
     "max_tokens": "most tokens a model answer may have",
     "fetch_timeout": "seconds `add URL` waits to connect, and between two pieces of a download",
     "max_download_mb": "larger downloads are cut off and refused",
+    "history_keep": "how many recent commands keep what `wikismith undo` needs (their files' before-images)",
     "base_url": "an OpenAI-compatible server to use instead of the provider's own",
     "api_key_env": "the environment variable holding the API key (the key itself never goes in this file)",
     "allow_private": "true: `add URL` may fetch from loopback and private addresses (your own intranet)",

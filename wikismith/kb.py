@@ -65,20 +65,23 @@ class InitReport:
 
 
 class KnowledgeBase:
-    def __init__(self, root: str):
+    def __init__(self, root: str, *, argv: list[str] | None = None):
         self.root = os.path.abspath(root)
         self.store = Store(self.root)
         self.opened = OpenReport()
+        self.argv = list(argv or [])  # the command line, as history records it
 
     # -- finding, creating, opening -------------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, explicit: str | None = None, *, cwd: str | None = None) -> "KnowledgeBase":
+    def open(cls, explicit: str | None = None, *, cwd: str | None = None,
+             argv: list[str] | None = None) -> "KnowledgeBase":
         """Open the KB and finish any interrupted transaction first, unless a live process holds the lock (its
         transaction is still going: readers see the last committed state, and every change recovers first)."""
-        kb = cls(locate(explicit, cwd))
+        kb = cls(locate(explicit, cwd), argv=argv)
         try:
             kb.store.check_open()
+            kb.store.history_keep = int(kb.config.get("history_keep", kb.store.history_keep))
             kb.opened.recovery = kb.store.recover(wait=False)
         except OSError as exc:
             kb.opened.recovery_error = f"recovery could not finish ({exc}); it runs again before any change"
@@ -133,13 +136,50 @@ class KnowledgeBase:
         """Land a Mutation computed without reading the KB (a change whose builder ignores the view)."""
         return self.store.apply(mutation)
 
-    # -- operations -----------------------------------------------------------------------------------------------
+    def command(self, label: str):
+        """Everything changed inside is one command in the history, recorded with this KB's command line."""
+        return self.store.command(self.argv or [label], label)
+
+    # -- operations that change the KB ----------------------------------------------------------------------------
 
     def add(self, paths: list[str], **options):
         """Files, folders, URLs or (cloud=True) PageIndex Cloud ids; see ops.add.add for the options."""
         from wikismith.ops.add import add
 
-        return add(self.store, paths, **options)
+        with self.command("add"):
+            return add(self.store, paths, **options)
+
+    def remove(self, names: list[str], **options):
+        """Documents by id, name, source, URL, cloud id or unique prefix; see ops.remove.remove for the options."""
+        from wikismith.ops.remove import remove
+
+        with self.command("remove"):
+            return remove(self.store, names, **options)
+
+    def recompile(self, names: list[str], **options):
+        """Rebuild documents (or every=True: all of them) from their stored sources, one transaction each."""
+        from wikismith.ops.recompile import recompile
+
+        with self.command("recompile"):
+            return recompile(self.store, names, **options)
+
+    def lint(self, **options):
+        """Findings about the wiki; read-only unless fix=True or save=True (each one transaction)."""
+        from wikismith.ops.lint import lint
+
+        with self.command("lint"):
+            return lint(self.store, **options)
+
+    def undo(self, command_id: int | None = None, **options):
+        """Revert one whole command (the latest by default) as one new transaction."""
+        from wikismith.ops.history import undo
+
+        return undo(self.store, command_id, argv=self.argv, **options)
+
+    def history(self, *, limit: int | None = None):
+        from wikismith.ops.history import history
+
+        return history(self.store, limit=limit)
 
     def status(self):
         from wikismith.ops.inspect import status
@@ -159,7 +199,8 @@ class KnowledgeBase:
     def set_setting(self, key: str, value: str):
         from wikismith.ops import settings
 
-        return settings.set_(self.store, key, value)
+        with self.command("config"):
+            return settings.set_(self.store, key, value)
 
     @staticmethod
     def doctor(root: str, **options):

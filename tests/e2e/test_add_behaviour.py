@@ -245,7 +245,9 @@ def test_an_interrupted_folder_add_keeps_what_was_committed_and_the_rerun_finish
     assert code == 0, (report, err)
     statuses = [o["status"] for o in report["files"]]
     assert statuses == ["skipped"] * len(kept) + ["added"] * (len(names) - len(kept))
-    assert snapshot.state(str(kb)) == snapshot.state(str(reference)), "resumed KB differs from an uninterrupted one"
+    # The content is the same; the history differs, as it should (two commands here, one there).
+    assert snapshot.state(str(kb), history=False) == snapshot.state(str(reference), history=False), \
+        "resumed KB differs from an uninterrupted one"
     assert snapshot.scratch_leftovers(str(kb)) == []
     assert cli("doctor", kb=kb)[0] == 0
 

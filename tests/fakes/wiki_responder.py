@@ -62,4 +62,10 @@ def _overview(user: str) -> dict:
     return {"overview": f"{m.group(1) if m else 'This page'} gathers what the sources say. {fresh[0]}"}
 
 
-ANSWERS = {"summary": _summary, "plan": _plan, "sections": _sections, "node": _node, "overview": _overview}
+def _lint(user: str) -> dict:
+    m = re.search(r"^Page: (.*)$", user, re.MULTILINE)
+    return {"findings": [{"kind": "gap", "detail": f"{m.group(1) if m else 'This page'} says nothing of its history."}]}
+
+
+ANSWERS = {"summary": _summary, "plan": _plan, "sections": _sections, "node": _node, "overview": _overview,
+           "lint": _lint}

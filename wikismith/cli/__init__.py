@@ -7,7 +7,7 @@ import sys
 import click
 
 from wikismith import __version__
-from wikismith.cli import add_command, config_command, kb_commands
+from wikismith.cli import add_command, config_command, kb_commands, maintain_commands
 
 
 class _Group(click.Group):
@@ -38,11 +38,12 @@ def cli(ctx: click.Context, kb_path: str | None) -> None:
       wikismith status              what it holds
       wikismith doctor              check it; --repair finishes an interrupted command
     """
-    ctx.obj = {"kb": kb_path}
+    ctx.obj = {**(ctx.obj or {}), "kb": kb_path}
 
 
-for command in (kb_commands.init, add_command.add, kb_commands.status, kb_commands.list_, kb_commands.doctor,
-                config_command.config):
+for command in (kb_commands.init, add_command.add, maintain_commands.remove, maintain_commands.recompile,
+                kb_commands.status, kb_commands.list_, maintain_commands.lint, maintain_commands.history,
+                maintain_commands.undo, kb_commands.doctor, config_command.config):
     cli.add_command(command)
 
 

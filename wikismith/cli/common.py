@@ -14,8 +14,9 @@ NOTHING_HALF_DONE = "nothing was left half-done (finished steps are kept, the on
 
 
 def run(group: click.Group, argv: list[str] | None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = group.main(args=argv, prog_name="wikismith", standalone_mode=False)
+        result = group.main(args=argv, prog_name="wikismith", standalone_mode=False, obj={"argv": argv})
         return result if isinstance(result, int) else 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
@@ -40,7 +41,7 @@ def run(group: click.Group, argv: list[str] | None) -> int:
 def open_kb(ctx: click.Context):
     from wikismith.kb import KnowledgeBase
 
-    kb = KnowledgeBase.open(ctx.obj.get("kb"))
+    kb = KnowledgeBase.open(ctx.obj.get("kb"), argv=_without_kb(ctx.obj.get("argv") or []))
     report = kb.opened
     for line in report.recovery.rolled_back:
         click.echo(f"wikismith: rolled back an interrupted transaction: {line}", err=True)
@@ -52,11 +53,28 @@ def open_kb(ctx: click.Context):
     return kb
 
 
+def _without_kb(argv: list[str]) -> list[str]:
+    """The command line as history records it: `--kb PATH` names the KB the history belongs to, so it is left out."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--kb":
+            skip = True
+        elif not arg.startswith("--kb="):
+            out.append(arg)
+    return out
+
+
 def print_json(value) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
 
 
 def console():
+    """Rich output on a terminal; piped, lines are never wrapped (a log or a grep sees each line whole)."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    out = Console(highlight=False, soft_wrap=False)
+    if not out.is_terminal:
+        out.soft_wrap = True
+    return out

@@ -66,10 +66,18 @@ def compile_document(doc, source: SourceInfo, client, *, candidates: Candidates,
     )
 
 
-def refresh_overview(client, *, title: str, overview: str, sections: list[str], language: str = "en") -> str:
+def refresh_overview(client, *, title: str, overview: str, sections: list[str], language: str = "en",
+                     remaining: bool = False) -> str:
     answer = client.complete_json("overview", prompts.system("overview", language, prompts.OVERVIEW_SHAPE),
-                                  prompts.overview_user(title, overview, sections), _overview)
+                                  prompts.overview_user(title, overview, sections, remaining=remaining), _overview)
     return escape_markers(one_line(answer["overview"]))
+
+
+def check_page(client, *, title: str, body: str, language: str = "en") -> list[dict]:
+    """A model's reading of one page for contradictions between its sources, stale claims and gaps."""
+    answer = client.complete_json("lint", prompts.system("lint", language, prompts.LINT_SHAPE),
+                                  f"Page: {title}\n\n{body}", _lint)
+    return answer["findings"]
 
 
 def _summarised_tree(doc, client, sys, title: str) -> dict:
@@ -149,6 +157,18 @@ def _node(obj) -> dict:
     if not isinstance(obj, dict):
         raise ValueError("expected an object")
     return {"summary": _text(obj, "summary", 2000)}
+
+
+def _lint(obj) -> dict:
+    items = obj.get("findings") if isinstance(obj, dict) else None
+    if not isinstance(items, list):
+        raise ValueError("'findings' must be a list")
+    found = []
+    for item in items[:10]:
+        if not isinstance(item, dict) or item.get("kind") not in ("contradiction", "stale", "gap"):
+            raise ValueError("each finding needs a kind: contradiction, stale or gap")
+        found.append({"kind": item["kind"], "detail": one_line(_text(item, "detail", 400))})
+    return {"findings": found}
 
 
 def _overview(obj) -> dict:

@@ -34,6 +34,8 @@ SECTIONS_SHAPE = ('{"sections": {name: str}} - for each name, one or two short p
 
 NODE_SHAPE = '{"summary": str} - two or three sentences'
 
+LINT_SHAPE = ('{"findings": [{"kind": "contradiction" or "stale" or "gap", "detail": str}]} - where the sections '
+              'of this page disagree, a claim that later sections make out of date, or an obvious gap; [] if none')
 OVERVIEW_SHAPE = '{"overview": str} - one short paragraph that synthesizes what the sources say, without links'
 
 
@@ -58,6 +60,9 @@ def node_user(title: str, text: str, children: list[str]) -> str:
     return "\n\n".join(parts)
 
 
-def overview_user(title: str, overview: str, sections: list[str]) -> str:
+def overview_user(title: str, overview: str, sections: list[str], *, remaining: bool = False) -> str:
     fresh = "\n\n".join(sections)[:MAX_OVERVIEW_INPUT_CHARS]
+    if remaining:  # a source was removed: the overview must say only what the remaining sources say
+        return (f"Page: {title}\nCurrent overview (may mention a source that was removed): {overview or '(none)'}"
+                f"\n\nWhat the page's remaining sources say:\n{fresh}")
     return f"Page: {title}\nCurrent overview: {overview or '(none)'}\n\nNew material from documents just added:\n{fresh}"

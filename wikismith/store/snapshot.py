@@ -35,13 +35,16 @@ def _sha256(path: str) -> str:
     return cached
 
 
-def state(root: str) -> dict:
-    """Everything a user could observe: every file's hash and a canonical registry dump."""
+def state(root: str, *, history: bool = True) -> dict:
+    """Everything a user could observe: every file's hash and a canonical registry dump; without history, what the
+    KB holds whatever commands brought it there."""
     conn = db.open_db(os.path.join(root, layout.DB))
     try:
         rows = registry.dump(conn)
     finally:
         conn.close()
+    if not history:
+        rows = {k: v for k, v in rows.items() if not k.startswith("history")}
     return {"files": file_hashes(root), "registry": rows}
 
 

@@ -7,10 +7,11 @@ committed state that no writer can change under it, and it never waits for the l
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 
-from wikismith.store import db, layout, txn
+from wikismith.store import db, layout, registry, txn
 from wikismith.store.mutation import DOCUMENT_COLUMNS
 _CHUNK = 500  # SQLite's variable limit is far above this; chunks keep each statement small
 
@@ -68,11 +69,31 @@ class KBView:
         """raw/ path -> document id, for every document that keeps its original."""
         return dict(self.conn.execute("SELECT raw_path, id FROM documents WHERE raw_path IS NOT NULL"))
 
+    def added_at(self, doc_ids: set[str]) -> dict[str, str]:
+        """When each of `doc_ids` that is a document was added."""
+        found: dict[str, str] = {}
+        for chunk in _chunks(sorted(doc_ids)):
+            marks = ", ".join("?" * len(chunk))
+            found.update(self.conn.execute(f"SELECT id, added_at FROM documents WHERE id IN ({marks})", chunk))
+        return found
+
     def pages_of_document(self, doc_id: str) -> list[str]:
         return [row[0] for row in self.conn.execute(
             "SELECT page FROM provenance WHERE document = ? ORDER BY page", (doc_id,))]
 
     # -- pages ----------------------------------------------------------------------------------------------------
+
+    def page(self, path: str) -> dict | None:
+        """A page's registry row: path, kind, title, description, updated_at, body (the text it was written with),
+        sources."""
+        return registry.page_row(self.conn, path)
+
+    def pages_with_most_sources(self, kinds: tuple[str, ...], limit: int) -> list[str]:
+        """The pages of `kinds` fed by the most documents (at least two), most first."""
+        marks = ", ".join("?" * len(kinds))
+        return [row[0] for row in self.conn.execute(
+            f"SELECT p.path FROM pages p JOIN provenance v ON v.page = p.path WHERE p.kind IN ({marks}) "
+            "GROUP BY p.path HAVING count(*) >= 2 ORDER BY count(*) DESC, p.path LIMIT ?", (*kinds, limit))]
 
     def page_counts(self) -> dict[str, int]:
         return dict(self.conn.execute("SELECT kind, count(*) FROM pages GROUP BY kind ORDER BY kind").fetchall())
@@ -134,6 +155,53 @@ class KBView:
 
     def backlinks(self, target: str) -> list[str]:
         return [row[0] for row in self.conn.execute("SELECT page FROM links WHERE target = ? ORDER BY page", (target,))]
+
+    # -- history --------------------------------------------------------------------------------------------------
+
+    def commands(self, limit: int | None = None) -> list[dict]:
+        """Commands in the history, newest first, each with the number of files it touched."""
+        return self._commands("ORDER BY h.id DESC LIMIT ?", (-1 if limit is None else limit,))
+
+    def command(self, command_id: int) -> dict | None:
+        found = self._commands("WHERE h.id = ?", (command_id,))
+        return found[0] if found else None
+
+    def _commands(self, tail: str, params: tuple) -> list[dict]:
+        rows = self.conn.execute(
+            "SELECT h.id, h.at, h.argv, h.label, h.documents, h.txns, h.undoes, h.partial, "
+            "(SELECT count(DISTINCT f.path) FROM history_files f WHERE f.command = h.id) "
+            f"FROM history h {tail}", params).fetchall()
+        return [{"id": r[0], "at": r[1], "argv": json.loads(r[2]), "label": r[3], "documents": json.loads(r[4]),
+                 "transactions": r[5], "undoes": r[6], "partial": bool(r[7]), "files": r[8]} for r in rows]
+
+    def command_files(self, command_id: int) -> list[dict]:
+        """Every file a command's transactions touched, in the order they touched them."""
+        rows = self.conn.execute("SELECT txn, seq, action, path, backup, old_size, after FROM history_files "
+                                 "WHERE command = ? ORDER BY txn, seq", (command_id,)).fetchall()
+        return [dict(zip(("txn", "seq", "action", "path", "backup", "old_size", "after"), r)) for r in rows]
+
+    def command_rows(self, command_id: int) -> list[dict]:
+        """Every registry row a command changed, with the row before (None: it did not exist), in order."""
+        rows = self.conn.execute("SELECT txn, tbl, key, before FROM history_rows WHERE command = ? "
+                                 "ORDER BY txn, tbl, key", (command_id,)).fetchall()
+        return [{"txn": t, "tbl": tbl, "key": k, "before": None if b is None else json.loads(b)}
+                for t, tbl, k, b in rows]
+
+    def later_commands_touching(self, command_id: int, paths: set[str],
+                                rows: set[tuple[str, str]]) -> dict[int, list[str]]:
+        """Commands after `command_id` that changed one of `paths` or of the registry `rows` (table, key)."""
+        found: dict[int, set[str]] = {}
+        for chunk in _chunks(sorted(paths)):
+            marks = ", ".join("?" * len(chunk))
+            for command, path in self.conn.execute(
+                    f"SELECT command, path FROM history_files WHERE command > ? AND path IN ({marks})",
+                    (command_id, *chunk)):
+                found.setdefault(command, set()).add(path)
+        for tbl, key in sorted(rows):
+            for (command,) in self.conn.execute("SELECT command FROM history_rows WHERE command > ? AND tbl = ? "
+                                                "AND key = ?", (command_id, tbl, key)):
+                found.setdefault(command, set()).add(f"{tbl} row {key}")
+        return {c: sorted(v) for c, v in sorted(found.items())}
 
     # -- the store's own state ------------------------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 from wikismith import clock
 from wikismith.errors import WikismithError
 
+MAX_REMAINING_SECTIONS = 5  # what a refresh after a removal reads of a page: bounded, however many sources it has
+
 
 class Model:
     def __init__(self, client, language: str):
@@ -54,7 +56,19 @@ class Model:
             if path in mutation.writes:
                 self.touched.setdefault(path, []).append(c.section)
 
-    def refresh_overviews(self, store) -> dict:
+    def refresh_remaining(self, store, paths: list[str]) -> dict:
+        """After a removal: each page's overview rewritten from the sections it has left (the first few)."""
+        from wikismith.wiki import frontmatter, sections
+
+        view = store.view()
+        for path in paths:
+            text = view.read(path)
+            if text is not None:
+                page = sections.parse_page(frontmatter.parse(text)[1])
+                self.touched[path] = [page.sections[d] for d in sorted(page.sections)][:MAX_REMAINING_SECTIONS]
+        return self.refresh_overviews(store, remaining=True)
+
+    def refresh_overviews(self, store, *, remaining: bool = False) -> dict:
         """One model call per touched page, from bounded input; then one transaction that sets them all."""
         from wikismith.compile.llm_compiler import refresh_overview
         from wikismith.wiki import frontmatter, sections
@@ -70,7 +84,8 @@ class Model:
                 meta, body = frontmatter.parse(text)
                 current = sections.parse_page(body).overview
                 fresh[path] = refresh_overview(self.client, title=str(meta.get("title", "")), overview=current,
-                                               sections=self.touched[path], language=self.language)
+                                               sections=self.touched[path], language=self.language,
+                                               remaining=remaining)
 
         try:
             with ThreadPoolExecutor(max_workers=self.client.settings.concurrency) as pool:

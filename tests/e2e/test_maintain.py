@@ -1,0 +1,318 @@
+"""remove, recompile, lint, history and undo, end to end through the CLI (issue 9)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from wikicheck import CORPUS, add, cli, listing, structural_problems
+
+PEPS = CORPUS / "peps"
+
+
+def tree(kb: Path, *, log: bool = False) -> dict[str, bytes]:
+    """Every file under raw/ and wiki/, by path; log.md aside unless asked for."""
+    out = {}
+    for top in ("raw", "wiki"):
+        for p in sorted((kb / top).rglob("*")):
+            if p.is_file() and (log or p.name != "log.md"):
+                out[p.relative_to(kb).as_posix()] = p.read_bytes()
+    return out
+
+
+def run_json(*args, kb):
+    code, out, err = cli(*args, "--json", kb=kb)
+    try:
+        return code, json.loads(out), err
+    except ValueError:
+        return code, None, err
+
+
+def healthy(kb) -> None:
+    code, out, _ = cli("doctor", kb=kb)
+    assert code == 0, out
+    assert structural_problems(kb, listing(kb)["documents"]) == []
+
+
+@pytest.fixture
+def peps(tmp_kb, tmp_path):
+    """A KB holding three typing PEPs (they share concepts: type hints, annotations...)."""
+    folder = tmp_path / "peps"
+    folder.mkdir()
+    for name in ("pep-0484.rst", "pep-0526.rst", "pep-3107.rst"):
+        shutil.copyfile(PEPS / name, folder / name)
+    assert add(tmp_kb, folder)[0] == 0
+    return tmp_kb, folder
+
+
+# -- remove -----------------------------------------------------------------------------------------------------------
+
+def test_documents_are_named_by_id_name_source_or_prefix_and_bad_names_change_nothing(peps, tmp_path):
+    kb, folder = peps
+    before = tree(kb, log=True)
+    for name, expect in (("nope", "no document is named 'nope'"), ("../x", "no document is named '../x'"),
+                         ("p", "at least 3 characters"), ("pep-", "names 3 documents"), ("/", "names 3 documents"),
+                         ("", "names no document")):
+        code, out, err = cli("remove", "-y", name, kb=kb)
+        assert code == 2 and expect in err, (name, err)
+    code, _, err = cli("remove", "-y", "pep-", kb=kb)
+    for doc_id in ("pep-0484", "pep-0526", "pep-3107"):
+        assert doc_id in err, "an ambiguous name lists the candidates"
+    assert tree(kb, log=True) == before
+    for name in ("pep-0484", "pep-0526.rst", str(folder / "pep-3107.rst")):  # id, name, source path
+        code, report, err = run_json("remove", "--dry-run", name, kb=kb)
+        assert code == 0 and len(report["documents"]) == 1, err
+    code, report, _ = run_json("remove", "--dry-run", "pep-048", kb=kb)  # a unique prefix
+    assert report["documents"][0]["id"] == "pep-0484"
+    assert tree(kb, log=True) == before, "dry runs change nothing"
+
+
+def test_remove_takes_out_exactly_one_documents_contribution(peps):
+    kb, _ = peps
+    code, plan, _ = run_json("remove", "--dry-run", "pep-3107", kb=kb)
+    p = plan["documents"][0]
+    assert p["raw_file"] == "raw/pep-3107.rst" and "wiki/summaries/pep-3107.md" in p["pages_deleted"]
+    assert p["pages_changed"], "pep-3107 shares pages with the other PEPs"
+    shared = [path for path in p["pages_changed"] if path.startswith("wiki/concepts/")]
+    log_before = (kb / "wiki/log.md").read_text()
+    code, report, err = run_json("remove", "-y", "pep-3107", kb=kb)
+    assert code == 0 and report["removed"] == ["pep-3107"], err
+    assert not (kb / "raw/pep-3107.rst").exists()
+    for path in p["pages_deleted"]:
+        assert not (kb / path).exists()
+    for path in shared:
+        text = (kb / path).read_text()
+        assert "source:pep-3107" not in text and "- pep-3107" not in text
+        assert re.search(r"source:pep-0(484|526)", text)
+    log = (kb / "wiki/log.md").read_text()
+    assert log.startswith(log_before) and log[len(log_before):].count("\n") == 1 and "remove" in log[len(log_before):]
+    assert [d["id"] for d in listing(kb)["documents"]] == ["pep-0484", "pep-0526"]
+    healthy(kb)
+
+
+def test_keep_raw_keeps_the_original(peps):
+    kb, _ = peps
+    assert cli("remove", "-y", "--keep-raw", "pep-3107", kb=kb)[0] == 0
+    assert (kb / "raw/pep-3107.rst").read_bytes() == (PEPS / "pep-3107.rst").read_bytes()
+    code, report, _ = run_json("lint", "--no-llm", kb=kb)
+    assert {"kind": "raw-orphan", "page": "raw/pep-3107.rst", "detail": "no document names this file",
+            "fixable": False} in report["findings"]
+
+
+def test_a_page_you_wrote_on_is_kept_and_your_links_to_deleted_pages_become_text(tmp_kb, tmp_path):
+    a, b = tmp_path / "alpha.md", tmp_path / "beta.md"
+    a.write_text("# Alpha\n\nQuantum teleportation protocols move state. A quantum teleportation protocol needs "
+                 "an entangled pair. Every quantum teleportation protocol consumes the pair.\n")
+    b.write_text("# Beta\n\nCompost heaps turn scraps into soil. A compost heap needs air. Compost heaps work "
+                 "slowly in winter.\n")
+    assert add(tmp_kb, a, b)[0] == 0
+    mine = tmp_kb / "wiki/concepts/quantum-teleportation-protocol.md"
+    assert mine.exists()
+    mine.write_text(mine.read_text() + "\nMy own note: read the 1993 paper.\n")
+    heap = tmp_kb / "wiki/concepts/compost-heap.md"
+    heap.write_text(heap.read_text() + "\nSee also [[summaries/alpha|the alpha notes]] and "
+                    "[[concepts/quantum-teleportation-protocol]].\n")
+    cli("recompile", "-y", "beta", kb=tmp_kb)  # the KB registers the page as it is now, links included
+    code, report, err = run_json("remove", "-y", "alpha", kb=tmp_kb)
+    assert code == 0, err
+    assert report["documents"][0]["pages_kept_for_notes"] == ["wiki/concepts/quantum-teleportation-protocol.md"]
+    kept = mine.read_text()
+    assert "My own note: read the 1993 paper." in kept and "sources: []" in kept and "source:alpha" not in kept
+    text = heap.read_text()
+    assert "See also the alpha notes and [[concepts/quantum-teleportation-protocol]]." in text
+    code, lint, _ = run_json("lint", "--no-llm", kb=tmp_kb)
+    assert any(f["kind"] == "notes-only" and f["page"].endswith("quantum-teleportation-protocol.md")
+               for f in lint["findings"])
+    healthy(tmp_kb)
+
+
+def test_add_then_remove_leaves_raw_and_wiki_byte_identical_for_every_corpus_document(tmp_path, fixed_clock,
+                                                                                      capsys):
+    """For every document D of the shared corpus, in a KB holding all the others: add D, remove D, and raw/ and
+    wiki/ are exactly as before (log.md aside)."""
+    from storekit import call
+
+    kb = tmp_path / "kb"
+    assert call(capsys, "init", kb)[0] == 0
+    files = sorted(p for p in CORPUS.rglob("*") if p.is_file() and not p.name.startswith(".")
+                   and p.name not in ("README.md", "COPYRIGHT", "LICENSE-MIT"))
+    code, out, _ = call(capsys, "--kb", kb, "add", "--json", *files)
+    added = [f for f in json.loads(out)["files"] if f["status"] == "added"]
+    assert len(added) > 130, "most of the corpus can be added"
+    by_id = {f["id"]: f["path"] for f in added}
+    for doc_id, path in sorted(by_id.items()):
+        assert call(capsys, "--kb", kb, "remove", "-y", doc_id)[0] == 0
+        without = tree(kb)
+        assert call(capsys, "--kb", kb, "add", path)[0] == 0
+        assert call(capsys, "--kb", kb, "remove", "-y", doc_id)[0] == 0
+        after = tree(kb)
+        changed = sorted(p for p in set(without) | set(after) if without.get(p) != after.get(p))
+        assert not changed, f"add then remove of {doc_id} changed {changed[:5]}"
+        assert call(capsys, "--kb", kb, "add", path)[0] == 0
+    code, out, _ = call(capsys, "--kb", kb, "doctor")
+    assert code == 0, out
+
+
+# -- recompile --------------------------------------------------------------------------------------------------------
+
+def test_recompile_rebuilds_pages_deleted_by_hand_and_keeps_your_notes(peps):
+    kb, _ = peps
+    full = tree(kb)
+    concept = next(p for p in sorted((kb / "wiki/concepts").glob("*.md")) if "source:pep-0484" in p.read_text())
+    summary = kb / "wiki/summaries/pep-0484.md"
+    summary.unlink()
+    notes = concept.read_text() + "\nA note of mine that must survive.\n"
+    concept.write_text(notes)
+    code, report, err = run_json("recompile", "-y", "pep-0484", kb=kb)
+    assert code == 0 and report["documents"] == [{"id": "pep-0484", "name": "pep-0484.rst", "status": "recompiled"}]
+    assert summary.read_bytes() == full["wiki/summaries/pep-0484.md"]
+    assert concept.read_text() == notes
+    healthy(kb)
+
+
+def test_recompile_all_of_an_up_to_date_kb_changes_nothing(peps):
+    kb, _ = peps
+    before = tree(kb, log=True)
+    history = run_json("history", kb=kb)[1]["commands"]
+    code, report, _ = run_json("recompile", "--all", "-y", kb=kb)
+    assert code == 0 and {d["status"] for d in report["documents"]} == {"unchanged"}
+    assert tree(kb, log=True) == before
+    assert run_json("history", kb=kb)[1]["commands"] == history, "nothing changed, nothing to undo"
+    code, _, err = cli("recompile", kb=kb)
+    assert code == 2 and "--all" in err
+
+
+# -- lint -------------------------------------------------------------------------------------------------------------
+
+def test_lint_finds_what_is_broken_fixes_what_the_kb_generated_and_leaves_your_files_alone(peps):
+    kb, _ = peps
+    code, report, _ = run_json("lint", "--no-llm", kb=kb)
+    kinds = {f["kind"] for f in report["findings"]}
+    assert not kinds & {"broken-link", "missing-from-index", "deleted-page"}, report["findings"]
+
+    summary = kb / "wiki/summaries/pep-3107.md"
+    summary.write_text(summary.read_text() + "\nSee [[concepts/never-written]].\n")  # a broken link
+    index = kb / "wiki/index.md"
+    index.write_text(index.read_text().replace("- [[sources/pep-0526|", "- [[sources/gone|", 1))
+    (kb / "wiki/sources/pep-0484.md").unlink()  # a page deleted by hand
+    mine = kb / "wiki/my-notes.md"
+    mine.write_text("# Mine\n\nSee [[concepts/also-never-written]].\n")
+    mine_before = mine.read_bytes()
+
+    code, report, _ = run_json("lint", "--no-llm", kb=kb)
+    assert code == 1
+    found = {(f["kind"], f["page"]) for f in report["findings"]}
+    assert ("broken-link", "wiki/summaries/pep-3107.md") in found
+    assert ("broken-link", "wiki/my-notes.md") in found
+    assert ("missing-from-index", "wiki/sources/pep-0526.md") in found
+    assert ("index-without-page", "wiki/index.md") in found
+    assert ("deleted-page", "pep-0484") in found
+    assert ("not-registered", "wiki/my-notes.md") in found
+
+    code, report, err = run_json("lint", "--no-llm", "--fix", kb=kb)
+    left = {(f["kind"], f["page"]) for f in report["findings"]}
+    assert code == 1, "findings remain (the user's own file)"
+    assert ("broken-link", "wiki/my-notes.md") in left and ("not-registered", "wiki/my-notes.md") in left
+    assert not left & {("broken-link", "wiki/summaries/pep-3107.md"), ("deleted-page", "pep-0484"),
+                       ("missing-from-index", "wiki/sources/pep-0526.md"), ("index-without-page", "wiki/index.md")}
+    assert mine.read_bytes() == mine_before, "lint --fix never rewrites a file you created"
+    assert (kb / "wiki/sources/pep-0484.md").exists()
+    assert "See never-written." in summary.read_text()
+    assert structural_problems(kb, listing(kb)["documents"]) == [
+        "wiki/my-notes.md: broken link [[concepts/also-never-written]]",
+        "wiki/my-notes.md: not linked from wiki/index.md"]
+    assert len(run_json("history", kb=kb)[1]["commands"]) == 2, "the fixes were one command"
+
+
+def test_lint_is_read_only_and_works_on_a_dirty_kb(peps):
+    import sqlite3
+
+    kb, _ = peps
+    conn = sqlite3.connect(kb / ".wikismith/kb.sqlite3")
+    conn.execute("INSERT INTO meta (key, value) VALUES ('dirty', 'a rollback could not complete (test)')")
+    conn.commit()
+    conn.close()
+    before = tree(kb, log=True)
+    code, report, err = run_json("lint", "--no-llm", kb=kb)
+    assert report is not None and code in (0, 1), err
+    assert tree(kb, log=True) == before
+    code, _, err = cli("lint", "--no-llm", "--save", kb=kb)
+    assert code == 3 and "dirty" in err, "saving is a change: refused on a dirty KB"
+
+
+def test_lint_save_writes_a_report_page_listed_in_the_index(peps):
+    kb, _ = peps
+    code, report, _ = run_json("lint", "--no-llm", "--save", kb=kb)
+    saved = report["saved"]
+    assert saved.startswith("wiki/reports/lint-") and (kb / saved).exists()
+    assert "type: report" in (kb / saved).read_text()
+    assert f"[[{saved[len('wiki/'):-len('.md')]}|" in (kb / "wiki/index.md").read_text()
+    code, report2, _ = run_json("lint", "--no-llm", "--save", kb=kb)
+    assert report2["saved"] != saved and (kb / saved).exists(), "a second report never overwrites the first"
+    healthy(kb)
+
+
+# -- history and undo -------------------------------------------------------------------------------------------------
+
+def test_undo_of_a_folder_add_and_of_a_remove_and_of_an_undo(tmp_kb, tmp_path):
+    folder = tmp_path / "two"
+    folder.mkdir()
+    for name in ("pep-0604.rst", "pep-0612.rst"):
+        shutil.copyfile(PEPS / name, folder / name)
+    empty = tree(tmp_kb)
+    assert add(tmp_kb, folder)[0] == 0
+    full = tree(tmp_kb)
+    (cmd,) = run_json("history", kb=tmp_kb)[1]["commands"]
+    assert cmd["transactions"] == 2 and cmd["documents"] == ["pep-0604", "pep-0612"]
+    assert cmd["argv"][:2] == ["add", "--json"]
+
+    code, report, err = run_json("undo", "-y", kb=tmp_kb)  # the folder add: one command of two transactions
+    assert code == 0 and report["undone"], err
+    assert tree(tmp_kb) == empty and listing(tmp_kb)["documents"] == []
+    code, report, err = run_json("undo", "-y", kb=tmp_kb)  # undo of the undo redoes
+    assert code == 0 and tree(tmp_kb) == full
+    assert cli("remove", "-y", "pep-0604", kb=tmp_kb)[0] == 0
+    assert cli("undo", "-y", kb=tmp_kb)[0] == 0
+    assert tree(tmp_kb) == full, "undo of a remove brings the document back byte-identical"
+    healthy(tmp_kb)
+    commands = run_json("history", "--limit", "2", kb=tmp_kb)[1]["commands"]
+    assert [c["undoes"] for c in commands] == [commands[1]["id"], None] and len(commands) == 2
+
+
+def test_undo_is_refused_when_a_later_command_changed_the_same_pages_or_a_file_was_edited(peps, tmp_path):
+    kb, _ = peps
+    extra = tmp_path / "pep-0604.rst"
+    shutil.copyfile(PEPS / "pep-0604.rst", extra)
+    assert add(kb, extra)[0] == 0
+    commands = run_json("history", kb=kb)[1]["commands"]
+    first, second = commands[1]["id"], commands[0]["id"]
+    before = tree(kb, log=True)
+    code, out, err = cli("undo", "-y", str(first), kb=kb)
+    assert code == 1 and f"command {second} changed" in err, err
+    assert tree(kb, log=True) == before
+
+    summary = kb / "wiki/summaries/pep-0604.md"
+    summary.write_text(summary.read_text() + "\nedited by hand\n")
+    code, out, err = cli("undo", "-y", kb=kb)
+    assert code == 1 and "changed since by hand: wiki/summaries/pep-0604.md" in err
+    code, _, err = cli("undo", "-y", "999", kb=kb)
+    assert code == 1 and "no command 999" in err
+
+
+def test_history_keeps_the_before_images_of_the_last_history_keep_commands(tmp_kb, tmp_path):
+    assert cli("config", "set", "history_keep", "3", kb=tmp_kb)[0] == 0
+    for i in range(6):
+        note = tmp_path / f"n{i}.md"
+        note.write_text(f"# Note {i}\n\nCompost heap {i} turns scraps into soil. A compost heap needs air.\n")
+        assert add(tmp_kb, note)[0] == 0
+    commands = run_json("history", kb=tmp_kb)[1]["commands"]
+    assert [c["id"] for c in commands] == [7, 6, 5]
+    kept = sorted(p.name for p in (tmp_kb / ".wikismith/history").iterdir())
+    assert kept == ["000005", "000006", "000007"]
+    code, _, err = cli("undo", "-y", "2", kb=tmp_kb)
+    assert code == 1 and "no command 2" in err
+    healthy(tmp_kb)

@@ -1,0 +1,83 @@
+"""Work: the pages one change has touched so far, over the KB as it is, turned into one Mutation at the end.
+
+Every builder of a change (add, remove, recompile, undo, lint --fix) reads pages through `current()`, so that a page
+touched twice in one change is read as the change has left it, and writes through `put()` and `delete()`. `finish()`
+then writes the files, the registry rows and the lines of index.md that changed.
+"""
+
+from __future__ import annotations
+
+from wikismith.store.mutation import Mutation, PageRow
+from wikismith.store.view import KBView
+from wikismith.wiki import index_splice, pages, scaffold
+
+
+class Work:
+    def __init__(self, view: KBView, label: str):
+        self.view = view
+        self.m = Mutation(label=label)
+        self.written: dict[str, str] = {}
+        self.rows: dict[str, PageRow] = {}
+        self.titles: dict[str, str] = {}
+        self.added_at: dict[str, str] = {}  # documents this change adds or keeps, with the time they count from
+        self.gone: set[str] = set()  # documents this change removes
+
+    def current(self, path: str) -> str | None:
+        if path in self.written:
+            return self.written[path]
+        if path in self.m.deletes:
+            return None
+        return self.view.read(path)
+
+    def put(self, path: str, kind: str, title: str, description: str, text: str, sources, when: str) -> None:
+        self.written[path] = text
+        self.m.deletes.discard(path)
+        self.m.drop_pages.discard(path)
+        self.rows[path] = PageRow(path=path, kind=kind, title=title, updated_at=when, description=description,
+                                  body=text, sources=tuple(sorted(sources)))
+
+    def delete(self, path: str) -> None:
+        self.written.pop(path, None)
+        self.rows.pop(path, None)
+        self.m.deletes.add(path)
+        self.m.drop_pages.add(path)
+
+    def updated(self, sources) -> str:
+        """When a page last changed, as a function of its sources: the newest time one of them was added. So a
+        page is the same whatever order its sources came in, and removing one gives back the page before it."""
+        known = {s: self.added_at[s] for s in sources if s in self.added_at}
+        rest = [s for s in sources if s not in known and s not in self.gone]
+        known.update(self.view.added_at(set(rest)))
+        return max(known.values(), default="")
+
+    def finish(self, log: tuple[str, str, str] | None, *, full_index: bool = False) -> Mutation:
+        """The Mutation: pages written, index.md spliced (or, with full_index, rendered afresh from the registry),
+        one log line (when, operation, detail)."""
+        for path, text in self.written.items():
+            self.m.writes[path] = text.encode("utf-8")
+        self.m.put_pages = [self.rows[p] for p in sorted(self.rows)]
+        if full_index:
+            self.m.writes["wiki/index.md"] = pages.render_index(self.index_rows()).encode("utf-8")
+        elif self.rows or self.m.drop_pages:
+            self.m.writes["wiki/index.md"] = self.index_text().encode("utf-8")
+        if log is not None:
+            # No wikilinks in the log: it is append-only, and a later removal must not leave a broken link behind.
+            self.m.appends["wiki/log.md"] = scaffold.log_line(*log).encode()
+        return self.m
+
+    def index_text(self) -> str:
+        """index.md after this change: spliced where it can be, rendered whole where it must be."""
+        changes = {p: (r.kind, r.title, r.description) for p, r in self.rows.items()}
+        changes.update({p: None for p in self.m.drop_pages})
+        old_kinds = self.view.kinds_of(set(changes))
+        current = self.view.read("wiki/index.md")
+        spliced = index_splice.splice(current, changes, old_kinds, self.view.successor) if current else None
+        return spliced if spliced is not None else pages.render_index(self.index_rows())
+
+    def index_rows(self) -> list[tuple[str, str, str, str]]:
+        rows = {path: (kind, path, title, desc) for kind, path, title, desc in self.view.index_rows()}
+        for path in self.m.drop_pages:
+            rows.pop(path, None)
+        for path, row in self.rows.items():
+            rows[path] = (row.kind, path, row.title, row.description)
+        return list(rows.values())
