@@ -138,6 +138,32 @@ def history_tables(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def candidates_table(conn: sqlite3.Connection) -> None:
+    # Each document's candidate concept and entity pages, with its section for each: what makes the offline wiki a
+    # function of the set of documents (see wiki/merge.py). A KB from before holds its contributions as strong ones.
+    conn.execute("CREATE TABLE candidates (document TEXT NOT NULL, page TEXT NOT NULL, kind TEXT NOT NULL, "
+                 "title TEXT NOT NULL, strong INTEGER NOT NULL, section TEXT NOT NULL, description TEXT NOT NULL, "
+                 "PRIMARY KEY (document, page)) WITHOUT ROWID")
+    conn.execute("CREATE INDEX candidates_by_page ON candidates (page, document)")
+    rows = conn.execute("SELECT p.path, p.kind, p.title, p.description, f.body, v.document FROM pages p "
+                        "JOIN pages_fts f ON f.rowid = p.id JOIN provenance v ON v.page = p.path "
+                        "WHERE p.kind IN ('concept', 'entity')").fetchall()
+    for path, kind, title, description, body, document in rows:
+        section = _section_of(body or "", document)
+        conn.execute("INSERT OR IGNORE INTO candidates VALUES (?, ?, ?, ?, 1, ?, ?)",
+                     (document, path, kind, title, section, description))
+
+
+def _section_of(body: str, document: str) -> str:
+    start = body.find(f"<!-- source:{document} -->")
+    end = body.find(f"<!-- /source:{document} -->", start)
+    if start < 0 or end < 0:
+        return ""
+    inner = body[start:end].split("\n", 1)[1] if "\n" in body[start:end] else ""
+    return inner.split("\n\n", 1)[1].strip("\n") if inner.startswith("## From ") and "\n\n" in inner else inner
+
+
 def link_targets(body: str) -> set[str]:
     """The pages a page's text links to (wikilink targets without their #heading)."""
     return {target for target in wikilinks(body) if target}

@@ -67,6 +67,23 @@ class PageRow:
     sources: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class CandidateRow:
+    """One document's candidate for one concept or entity page: the page exists when a document holds it strong or
+    two documents hold it, and then every document holding it has its section there."""
+
+    document: str
+    page: str
+    kind: str
+    title: str  # how this document names it
+    strong: bool
+    section: str  # this document's section on the page (markdown)
+    description: str
+
+
+CANDIDATE_COLUMNS = ("document", "page", "kind", "title", "strong", "section", "description")
+
+
 @dataclass
 class Mutation:
     """Everything one transaction changes. Build it slowly; the store applies it in milliseconds."""
@@ -79,6 +96,8 @@ class Mutation:
     drop_documents: set[str] = field(default_factory=set)
     put_pages: list[PageRow] = field(default_factory=list)
     drop_pages: set[str] = field(default_factory=set)
+    put_candidates: dict[str, list[CandidateRow]] = field(default_factory=dict)  # a document's candidates, all
+    drop_candidates: set[str] = field(default_factory=set)  # documents whose candidates go
 
     def validate(self) -> None:
         for path in (*self.writes, *self.deletes, *self.appends):
@@ -90,6 +109,9 @@ class Mutation:
             raise InvalidPath(f"a mutation names {sorted(clash)[0]!r} twice (write, delete and append exclude each other)")
         for row in self.put_pages:
             check_relpath(row.path)
+        for rows in self.put_candidates.values():
+            for candidate in rows:
+                check_relpath(candidate.page)
         put = {row.path for row in self.put_pages}
         if put & self.drop_pages:
             raise InvalidPath(f"a mutation both puts and drops page {sorted(put & self.drop_pages)[0]!r}")
@@ -97,5 +119,5 @@ class Mutation:
     def is_empty(self) -> bool:
         return not (
             self.writes or self.deletes or self.appends or self.put_documents or self.drop_documents
-            or self.put_pages or self.drop_pages
+            or self.put_pages or self.drop_pages or self.put_candidates or self.drop_candidates
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from wikismith.store.db import link_targets
-from wikismith.store.mutation import DOCUMENT_COLUMNS, Mutation, PageRow
+from wikismith.store.mutation import CANDIDATE_COLUMNS, DOCUMENT_COLUMNS, Mutation, PageRow
 
 
 def before_images(conn: sqlite3.Connection, mutation: Mutation) -> list[tuple[str, str, dict | None]]:
@@ -17,7 +17,14 @@ def before_images(conn: sqlite3.Connection, mutation: Mutation) -> list[tuple[st
         out.append(("documents", doc_id, document_row(conn, doc_id)))
     for path in sorted(mutation.drop_pages | {p.path for p in mutation.put_pages}):
         out.append(("pages", path, page_row(conn, path)))
+    for doc_id in sorted(mutation.drop_candidates | set(mutation.put_candidates)):
+        out.append(("candidates", doc_id, candidate_rows(conn, doc_id)))
     return out
+
+
+def candidate_rows(conn: sqlite3.Connection, doc_id: str) -> list[dict]:
+    return [dict(zip(CANDIDATE_COLUMNS, r)) for r in conn.execute(
+        f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates WHERE document = ? ORDER BY page", (doc_id,))]
 
 
 def document_row(conn: sqlite3.Connection, doc_id: str) -> dict | None:
@@ -48,6 +55,12 @@ def write_rows(conn: sqlite3.Connection, mutation: Mutation) -> None:
         _drop_page(conn, path)
     for page in mutation.put_pages:
         _put_page(conn, page)
+    for doc_id in sorted(mutation.drop_candidates | set(mutation.put_candidates)):
+        conn.execute("DELETE FROM candidates WHERE document = ?", (doc_id,))
+    for doc_id, rows in sorted(mutation.put_candidates.items()):
+        conn.executemany(f"INSERT INTO candidates ({', '.join(CANDIDATE_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         [(r.document, r.page, r.kind, r.title, int(r.strong), r.section, r.description)
+                          for r in rows])
 
 
 def _drop_page(conn: sqlite3.Connection, path: str) -> None:
@@ -96,10 +109,12 @@ def dump(conn: sqlite3.Connection) -> dict:
     ]
     provenance = [list(r) for r in conn.execute("SELECT page, document FROM provenance ORDER BY page, document")]
     links = [list(r) for r in conn.execute("SELECT page, target FROM links ORDER BY page, target")]
+    candidates = [list(r) for r in conn.execute(f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates "
+                                                "ORDER BY document, page")]
     history = [list(r) for r in conn.execute("SELECT * FROM history ORDER BY id")]
     history_files = [list(r) for r in conn.execute("SELECT * FROM history_files ORDER BY txn, seq")]
     history_rows = [list(r) for r in conn.execute("SELECT * FROM history_rows ORDER BY txn, tbl, key")]
     orphan_fts = conn.execute("SELECT count(*) FROM pages_fts WHERE rowid NOT IN (SELECT id FROM pages)").fetchone()[0]
-    return {"documents": documents, "pages": pages, "provenance": provenance, "links": links,
+    return {"documents": documents, "pages": pages, "provenance": provenance, "links": links, "candidates": candidates,
             "history": history, "history_files": history_files, "history_rows": history_rows,
             "orphan_fts_rows": orphan_fts}

@@ -12,7 +12,7 @@ import os
 import sqlite3
 
 from wikismith.store import db, layout, registry, txn
-from wikismith.store.mutation import DOCUMENT_COLUMNS
+from wikismith.store.mutation import CANDIDATE_COLUMNS, DOCUMENT_COLUMNS
 _CHUNK = 500  # SQLite's variable limit is far above this; chunks keep each statement small
 
 
@@ -138,6 +138,35 @@ class KBView:
             "WHERE pages_fts MATCH ? AND p.kind IN ('concept', 'entity') ORDER BY rank LIMIT ?", (query, limit)
         ).fetchall()
         return [(kind, path[len("wiki/"):-len(".md")], title) for kind, path, title in rows]
+
+    # -- candidates: which documents hold which concept and entity pages ------------------------------------------
+
+    def candidates_of(self, doc_id: str) -> list[dict]:
+        """A document's candidates, each with its section, by page."""
+        return registry.candidate_rows(self.conn, doc_id)
+
+    def candidate_stats(self, page: str, excluding: set[str]) -> tuple[int, int, dict[str, int]]:
+        """(documents holding `page`, of them holding it strong, how many name it each way), documents in
+        `excluding` left out. Aggregated in SQL: bounded work whatever the number of holders."""
+        count = strong = 0
+        titles: dict[str, int] = {}
+        for title, n, s in self.conn.execute("SELECT title, count(*), sum(strong) FROM candidates WHERE page = ? "
+                                             "GROUP BY title", (page,)):
+            titles[title] = n
+            count, strong = count + n, strong + s
+        for chunk in _chunks(sorted(excluding)):
+            marks = ", ".join("?" * len(chunk))
+            for title, s in self.conn.execute(f"SELECT title, strong FROM candidates WHERE page = ? "
+                                              f"AND document IN ({marks})", (page, *chunk)):
+                titles[title] -= 1
+                count, strong = count - 1, strong - s
+        return count, strong, {t: n for t, n in titles.items() if n > 0}
+
+    def candidate_holders(self, page: str, excluding: set[str], limit: int) -> list[dict]:
+        """Up to `limit` documents holding `page` (with their sections), those in `excluding` left out."""
+        rows = self.conn.execute(f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates WHERE page = ? "
+                                 "ORDER BY document LIMIT ?", (page, limit + len(excluding))).fetchall()
+        return [dict(zip(CANDIDATE_COLUMNS, r)) for r in rows if r[0] not in excluding][:limit]
 
     # -- links ----------------------------------------------------------------------------------------------------
 

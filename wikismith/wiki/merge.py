@@ -1,12 +1,17 @@
 """Turn a Draft into a Mutation against the KB as it is now, and take a document's contributions out again. Runs
 under the exclusive lock, in milliseconds.
 
-What it guarantees: a re-added edited document replaces its old contributions (never duplicates them), a
-concept or entity page holds one section per contributing document, a page whose last section goes is deleted
-(unless it holds your own notes), index.md lists every page, log.md gets one line, and no written page links to a
-page that will not exist. Every page is a function of the sections it holds: its overview and description come
-from them, and its `updated` is the newest time one of its sources was added, so removing a document gives back
-the pages as they were before it came.
+The rule: offline, the wiki is a function of the set of documents. Each document's candidate concept and entity
+pages are registry rows (with its section for each). A page exists when one document holds it strong, or two
+documents hold it; then every document holding it has its section there, and each document's summary links to
+exactly the pages of its candidates that exist. Titles, overviews, descriptions and `updated` are chosen from the
+holders by rules that do not depend on order. So whatever order documents arrive in, and whatever was added and
+removed before, the same set of documents gives the same wiki (your own notes aside): removing a document gives
+back the wiki before it came, and recompiling an up-to-date KB changes nothing.
+
+What it costs stays bounded: a page comes into existence when a document makes it cross the threshold, and then at
+most one earlier document held it (two would have made it exist already); a page goes when a removal makes it fall
+below, and then at most one document still holds it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import dataclass
 
 from wikismith.compile.draft import Contribution, Draft
 from wikismith.errors import WikismithError
-from wikismith.store.mutation import DocumentRow, Mutation
+from wikismith.store.mutation import CandidateRow, DocumentRow, Mutation
 from wikismith.store.view import KBView
 from wikismith.wiki import frontmatter, pages, sections
 from wikismith.wiki.links import unlink_unknown
@@ -54,39 +59,18 @@ def build_mutation(draft: Draft, view: KBView, *, when: str, raw_bytes: bytes | 
     contribute(work, draft, doc_id, when)
     if raw_path:
         work.m.writes[raw_path] = raw_bytes
-    m = work.finish((when, verb, f"{src.name} as summaries/{doc_id}"))
+    m = settle(work, (when, verb, f"{src.name} as summaries/{doc_id}"))
     m.put_documents.append(_document_row(draft, doc_id, when, raw_path))
     return MergeResult("updated" if old else "added", doc_id, m)
 
 
-def build_recompile(draft: Draft, doc: dict, view: KBView, *, when: str) -> Mutation:
+def build_recompile(draft: Draft, doc: dict, view: KBView, *, when: str) -> Mutation | None:
     """Rebuild a document's contribution from a fresh draft of its stored source; its raw file and the time it was
-    added stay, so recompiling an up-to-date document changes nothing but the log."""
+    added stay. None when that changes nothing (an up-to-date document)."""
     work = Work(view, f"recompile {doc['name']}")
     recompile_into(work, draft, doc)
-    m = work.finish((when, "recompile", f"{doc['name']} (summaries/{doc['id']})"))
+    m = settle(work, (when, "recompile", f"{doc['name']} (summaries/{doc['id']})"))
     return None if _changes_nothing(m, view) else m
-
-
-def _changes_nothing(m: Mutation, view: KBView) -> bool:
-    """Whether applying `m` would leave every file and registry row as it is (its log line aside)."""
-    if m.deletes or m.drop_pages or m.drop_documents:
-        return False
-    for path, data in m.writes.items():
-        current = view.read(path)
-        if current is None or current.encode("utf-8") != data:
-            return False
-    for row in m.put_pages:
-        old = view.page(row.path)
-        if old is None or (old["kind"], old["title"], old["description"], old["updated_at"], old["body"],
-                           tuple(old["sources"])) != (row.kind, row.title, row.description, row.updated_at,
-                                                      row.body, tuple(row.sources)):
-            return False
-    for doc in m.put_documents:
-        old = view.document(doc.id)
-        if old is None or any(old[name] != getattr(doc, name) for name in old):
-            return False
-    return True
 
 
 def recompile_into(work: Work, draft: Draft, doc: dict) -> None:
@@ -96,14 +80,41 @@ def recompile_into(work: Work, draft: Draft, doc: dict) -> None:
 
 
 def build_removal(doc: dict, view: KBView, *, when: str, keep_raw: bool = False) -> Mutation:
-    """Take a document out: its sections leave every page, pages left with none go (unless they hold your own
-    notes), and every link to a page that goes becomes plain text. No model call is needed to forget."""
+    """Take a document out: its sections leave every page, pages that no longer exist go (unless they hold your
+    own notes), and every link to a page that goes becomes plain text. No model call is needed to forget."""
     work = Work(view, f"remove {doc['name']}")
     forget(work, doc, keep_raw=keep_raw)
     unlink_referrers(work)
-    m = work.finish((when, "remove", f"{doc['name']} (was summaries/{doc['id']})"))
+    m = settle(work, (when, "remove", f"{doc['name']} (was summaries/{doc['id']})"))
     m.drop_documents.add(doc["id"])
     return m
+
+
+def settle(work: Work, log: tuple[str, str, str], **options) -> Mutation:
+    """Summaries whose pages came or went list them again; then the Mutation."""
+    for doc_id in sorted(work.relink - work.gone):
+        path = pages.page_path("summary", doc_id)
+        text = work.current(path)
+        if text is None:
+            continue
+        fixed = pages.replace_link_block(text, pages.link_block(_linked(work, doc_id)))
+        if fixed is not None and fixed != text:
+            row = work.rows.get(path)
+            old = work.view.page(path) if row is None else None
+            meta = row.__dict__ if row is not None else old
+            if meta is not None:
+                work.put(path, "summary", meta["title"], meta["description"], fixed, meta["sources"],
+                         meta["updated_at"])
+    return work.finish(log, **options)
+
+
+def _linked(work: Work, doc_id: str) -> dict[str, list[tuple[str, str]]]:
+    """The pages of a document's candidates that exist, by kind, labelled as the document names them."""
+    linked: dict[str, list[tuple[str, str]]] = {"concept": [], "entity": []}
+    for row in work.candidate_rows(doc_id):
+        if work.exists(row["page"]):
+            linked[row["kind"]].append((pages.target_of(row["page"]), row["title"]))
+    return linked
 
 
 def _document_row(draft: Draft, doc_id: str, added_at: str, raw_path: str | None) -> DocumentRow:
@@ -122,29 +133,73 @@ def _free_id(base: str, view: KBView) -> str:
     return candidate
 
 
+def _changes_nothing(m: Mutation, view: KBView) -> bool:
+    """Whether applying `m` would leave every file and registry row as it is (its log line aside)."""
+    if m.deletes or m.drop_pages or m.drop_documents or m.drop_candidates:
+        return False
+    for path, data in m.writes.items():
+        current = view.read(path)
+        if current is None or current.encode("utf-8") != data:
+            return False
+    for row in m.put_pages:
+        old = view.page(row.path)
+        if old is None or (old["kind"], old["title"], old["description"], old["updated_at"], old["body"],
+                           tuple(old["sources"])) != (row.kind, row.title, row.description, row.updated_at,
+                                                      row.body, tuple(row.sources)):
+            return False
+    for doc in m.put_documents:
+        old = view.document(doc.id)
+        if old is None or any(old[name] != getattr(doc, name) for name in old):
+            return False
+    for doc_id, rows in m.put_candidates.items():
+        if view.candidates_of(doc_id) != [{**r.__dict__, "strong": int(r.strong)} for r in rows]:
+            return False
+    return True
+
+
 # -- adding a document's contribution -------------------------------------------------------------------------------
 
-def contribute(work: Work, draft: Draft, doc_id: str, added_at: str) -> None:
-    """The document's sections on concept and entity pages, its summary, source page and tree."""
-    src = draft.source
-    work.added_at[doc_id] = added_at
-    work.gone.discard(doc_id)
-    # Which concept and entity pages this document reaches: every strong one, and weak ones that exist already.
-    planned: dict[str, Contribution] = {}
+def candidate_rows(draft: Draft, doc_id: str) -> dict[str, CandidateRow]:
+    """The document's candidates, one per page (the first of its contributions that names the page)."""
+    rows: dict[str, CandidateRow] = {}
+    own = {pages.target_of(pages.page_path(c.kind, slugify(c.key))) for c in draft.contributions if c.strong}
+    known = own | {f"summaries/{doc_id}", f"sources/{doc_id}"}
     for c in sorted(draft.contributions, key=lambda c: (c.kind, c.key)):
         path = pages.page_path(c.kind, slugify(c.key))
-        if path not in planned and (c.strong or work.current(path) is not None):
-            planned[path] = c
-    summary, source = pages.page_path("summary", doc_id), pages.page_path("source", doc_id)
-    known = {pages.target_of(p) for p in (*planned, summary, source)}
-    for path, c in planned.items():
-        with _page_errors(path):
-            _add_section(work, path, work.current(path), c, doc_id, draft, known)
+        if path not in rows:
+            # A section may link only to pages this document holds strong: they exist as long as it does.
+            rows[path] = CandidateRow(document=doc_id, page=path, kind=c.kind, title=c.title, strong=c.strong,
+                                      section=unlink_unknown(c.section, known), description=c.description)
+    return rows
 
-    linked = {"concept": [], "entity": []}
-    for path, c in planned.items():
-        linked[c.kind].append((pages.target_of(path), work.titles.get(path, c.title)))
-    summary_text = unlink_unknown(pages.render_summary(doc_id, draft, linked, added_at), known)
+
+def contribute(work: Work, draft: Draft, doc_id: str, added_at: str) -> None:
+    """The document's sections on the concept and entity pages that exist with it, its summary, source page and
+    tree; pages it makes exist get the section of the (at most one) document that held them before."""
+    src = draft.source
+    rows = candidate_rows(draft, doc_id)
+    existed = {path: work.exists(path) for path in rows}
+    work.added_at[doc_id] = added_at
+    work.gone.discard(doc_id)
+    work.candidates[doc_id] = rows
+    overviews = {path: c.overview for c in draft.contributions
+                 for path in [pages.page_path(c.kind, slugify(c.key))]}
+    for path, row in rows.items():
+        if not work.exists(path):
+            continue
+        with _page_errors(path):
+            if existed[path]:
+                _write_section(work, path, row.__dict__, draft.title, overviews.get(path, ""))
+            else:  # it exists from now on: every document holding it gets its section
+                for holder in work.holder_rows(path, 2):
+                    if holder["document"] != doc_id:
+                        work.relink.add(holder["document"])
+                    _write_section(work, path, holder, _doc_title(work, holder["document"], draft, doc_id),
+                                   overviews.get(path, "") if holder["document"] == doc_id else "")
+
+    summary, source = pages.page_path("summary", doc_id), pages.page_path("source", doc_id)
+    known = {pages.target_of(p) for p in rows if work.exists(p)} | {pages.target_of(summary), pages.target_of(source)}
+    summary_text = unlink_unknown(pages.render_summary(doc_id, draft, _linked(work, doc_id), added_at), known)
     work.put(summary, "summary", draft.title, draft.description, summary_text, [doc_id], added_at)
     # Links inside a converted document are the document's, not the wiki's: kept as text, never as broken links.
     source_text = pages.render_source(doc_id, draft.title, draft.description, src.origin,
@@ -156,28 +211,40 @@ def contribute(work: Work, draft: Draft, doc_id: str, added_at: str) -> None:
         work.m.deletes.discard(tree)
 
 
-def _add_section(work: Work, path, current, c, doc_id, draft, known) -> None:
-    """Splice this document's section into the page; the work is proportional to the change, not the page."""
+def _doc_title(work: Work, doc_id: str, draft: Draft, own_id: str) -> str:
+    if doc_id == own_id:
+        return draft.title
+    doc = work.view.document(doc_id) or {}
+    try:
+        return json.loads(doc.get("meta") or "{}").get("title") or doc.get("name") or doc_id
+    except ValueError:
+        return doc.get("name") or doc_id
+
+
+def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview: str | None) -> None:
+    """Splice one document's section into the page, with the page's title, overview, description and sources
+    as its holders make them; the work is proportional to the change, not the page."""
+    doc_id = holder["document"]
+    current = work.current(path)
     meta, body = frontmatter.parse(current) if current else ({}, "")
-    title = meta.get("title") or c.title
-    work.titles[path] = title
+    title = work.title(path, holder["title"])
     if not body.strip():
         body = pages.heading(title) + "\n"
-    # A section may link only to pages this document contributes to: they keep this document's section, so they
-    # exist as long as the section does. Anything else becomes plain text.
-    section = unlink_unknown(c.section, known)
-    body = sections.upsert_section(body, doc_id, sections.make_section(doc_id, section, draft.title))
+    elif meta.get("title") and meta.get("title") != title:
+        body = sections.set_title(body, pages.heading(title))
+    body = sections.upsert_section(body, doc_id, sections.make_section(doc_id, holder["section"], doc_title))
     sources = sorted(set(meta.get("sources") or []) | {doc_id})
-    if c.overview is None and current:
+    if overview is None and current:
         pass  # an LLM compiler refreshes the overviews of the pages an add touched, once, after the add
     else:
-        overview = unlink_unknown(c.overview, frozenset()) if c.overview else _derived_overview(title, body, len(sources))
-        body = sections.set_overview(body, overview)
-    description = _derived_description(body) or c.description
+        body = sections.set_overview(body, unlink_unknown(overview, frozenset()) if overview
+                                     else _derived_overview(title, body, len(sources)))
+    description = _derived_description(body) or holder["description"]
     updated = work.updated(sources)
-    meta = {**meta, "type": c.kind, "title": title, "description": description, "sources": sources,
+    meta = {**meta, "type": holder["kind"], "title": title, "description": description, "sources": sources,
             "updated": updated}
-    work.put(path, c.kind, title, description, pages.with_front_matter(meta, body), sources, updated)
+    work.titles[path] = title
+    work.put(path, holder["kind"], title, description, pages.with_front_matter(meta, body), sources, updated)
 
 
 def _first_line(body: str) -> str:
@@ -209,16 +276,30 @@ def _derived_overview(title: str, body: str, count: int) -> str:
 # -- taking a document's contribution out ---------------------------------------------------------------------------
 
 def forget(work: Work, doc: dict, *, keep_raw: bool = False) -> None:
-    """Remove every contribution of a document: its sections, pages left with none, its own pages and tree, and
-    (unless keep_raw) its raw file."""
+    """Remove every contribution of a document: its sections, pages that no longer exist without it, its own
+    pages and tree, and (unless keep_raw) its raw file."""
     doc_id = doc["id"]
+    held = [row["page"] for row in work.candidate_rows(doc_id)]
+    existed = {path: work.exists(path) for path in held}
     work.gone.add(doc_id)
+    work.candidates.pop(doc_id, None)
     work.added_at.pop(doc_id, None)
+    for path in held:
+        if not existed[path]:
+            continue
+        with _page_errors(path):
+            if work.exists(path):
+                _forget_section(work, doc_id, path)
+            else:  # the page no longer exists: the document that still holds it (at most one) stops linking it
+                for holder in work.holder_rows(path, 1):
+                    work.relink.add(holder["document"])
+                _drop_page(work, path)
     for path in work.view.pages_of_document(doc_id):
         folder = path.split("/")[1] if path.count("/") >= 2 else ""
         if folder in KIND_OF_FOLDER:
-            with _page_errors(path):
-                _forget_sections(work, doc_id, path, folder)
+            if path not in existed:  # a contribution made before candidates were kept
+                with _page_errors(path):
+                    _forget_section(work, doc_id, path)
         else:
             work.delete(path)
     if work.view.exists(pages.tree_path(doc_id)):
@@ -227,30 +308,43 @@ def forget(work: Work, doc: dict, *, keep_raw: bool = False) -> None:
         work.m.deletes.add(doc["raw_path"])
 
 
-def _forget_sections(work: Work, doc_id: str, path: str, folder: str) -> None:
+def _forget_section(work: Work, doc_id: str, path: str) -> None:
     text = work.current(path)
     if text is None:
         return
     meta, body = frontmatter.parse(text)
     body = sections.remove_section(body, doc_id)
-    kind = meta.get("type") or KIND_OF_FOLDER[folder]
-    sources = [s for s in meta.get("sources") or [] if s != doc_id]
     if not sections.section_ids(body):
-        page = sections.parse_page(body)
-        if not page.notes.strip():
-            work.delete(path)
-            return
-        # Your own notes keep the page: its generated parts go, it lists no source, and lint shows it.
-        body = f"# {page.title}\n\n{page.notes.strip()}\n" if page.title else f"{page.notes.strip()}\n"
-        meta = {**meta, "description": "", "sources": [], "updated": meta.get("updated", "")}
-        work.put(path, kind, meta.get("title", ""), "", pages.with_front_matter(meta, body), [], meta["updated"])
+        _drop_page(work, path)
         return
-    body = sections.set_overview(body, _derived_overview(meta.get("title", ""), body, len(sources)))
+    kind = meta.get("type") or KIND_OF_FOLDER[path.split("/")[1]]
+    sources = [s for s in meta.get("sources") or [] if s != doc_id]
+    title = work.title(path, meta.get("title", ""))
+    if meta.get("title") != title:
+        body = sections.set_title(body, pages.heading(title))
+    body = sections.set_overview(body, _derived_overview(title, body, len(sources)))
     updated = work.updated(sources)
-    meta = {**meta, "sources": sources, "description": _derived_description(body) or meta.get("description", ""),
-            "updated": updated}
-    work.put(path, kind, meta.get("title", ""), meta["description"], pages.with_front_matter(meta, body), sources,
-             updated)
+    meta = {**meta, "title": title, "sources": sources,
+            "description": _derived_description(body) or meta.get("description", ""), "updated": updated}
+    work.titles[path] = title
+    work.put(path, kind, title, meta["description"], pages.with_front_matter(meta, body), sources, updated)
+
+
+def _drop_page(work: Work, path: str) -> None:
+    """A concept or entity page that no longer exists: deleted, unless it holds your own notes; then its generated
+    parts go and it stays, listing no source (lint shows it)."""
+    text = work.current(path)
+    if text is None:
+        return
+    meta, body = frontmatter.parse(text)
+    page = sections.parse_page(body)
+    if not page.notes.strip():
+        work.delete(path)
+        return
+    kind = meta.get("type") or KIND_OF_FOLDER[path.split("/")[1]]
+    body = f"# {page.title}\n\n{page.notes.strip()}\n" if page.title else f"{page.notes.strip()}\n"
+    meta = {**meta, "description": "", "sources": [], "updated": meta.get("updated", "")}
+    work.put(path, kind, meta.get("title", ""), "", pages.with_front_matter(meta, body), [], meta["updated"])
 
 
 def unlink_referrers(work: Work) -> None:
@@ -269,12 +363,11 @@ def unlink_referrers(work: Work) -> None:
         if fixed == text:
             continue
         row = work.rows.get(page)
-        if row is not None:
-            work.put(page, row.kind, row.title, row.description, fixed, row.sources, row.updated_at)
-            continue
-        old = work.view.page(page)
-        if old is not None:
-            work.put(page, old["kind"], old["title"], old["description"], fixed, old["sources"], old["updated_at"])
+        old = work.view.page(page) if row is None else None
+        meta = row.__dict__ if row is not None else old
+        if meta is not None:
+            work.put(page, meta["kind"], meta["title"], meta["description"], fixed, meta["sources"],
+                     meta["updated_at"])
 
 
 def unlink_unknown_of(text: str, gone: set[str]) -> str:

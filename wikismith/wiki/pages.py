@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from wikismith.markdown import code_identifiers
-from wikismith.wiki import frontmatter
+from wikismith.wiki import frontmatter, scaffold
 from wikismith.wiki.links import link
 
 FOLDER_OF_KIND = {"source": "sources", "summary": "summaries", "concept": "concepts", "entity": "entities",
@@ -85,12 +85,32 @@ def render_summary(doc_id: str, draft, linked: dict[str, list[tuple[str, str]]],
             where = f" (p. {page})" if page else ""
             out.append(f"{'  ' * max(0, level - 1)}- {entry}{where}")
         out.append("")
-    for kind, section in (("concept", "Concepts"), ("entity", "Entities")):
-        if linked.get(kind):
-            out += [f"## {section}", "", ", ".join(link(target, title) for target, title in linked[kind]), ""]
+    out += [link_block(linked), ""]
     out += ["## Source", "", f"- Converted text: {link(f'sources/{doc_id}', draft.title)}",
             f"- Origin: `{src.origin}`" if "`" not in src.origin else f"- Origin: {src.origin}", ""]
     return with_front_matter(meta, "\n".join(out))
+
+
+LINKS_OPEN, LINKS_CLOSE = "<!-- links -->", "<!-- /links -->"
+
+
+def link_block(linked: dict[str, list[tuple[str, str]]]) -> str:
+    """A summary's links to the concept and entity pages its document feeds, between markers, so that the block
+    alone can be written again when a page comes or goes. linked: kind -> [(target, label)]."""
+    out = [LINKS_OPEN]
+    for kind, section in (("concept", "Concepts"), ("entity", "Entities")):
+        if linked.get(kind):
+            out += [f"## {section}", "", ", ".join(link(target, label) for target, label in linked[kind]), ""]
+    out.append(LINKS_CLOSE)
+    return "\n".join(out)
+
+
+def replace_link_block(text: str, block: str) -> str | None:
+    """`text` with its link block replaced; None when it has none (a summary written before there were blocks)."""
+    start, end = text.find(LINKS_OPEN + "\n"), text.find("\n" + LINKS_CLOSE)
+    if start < 0 or end < start:
+        return None
+    return text[:start] + block + text[end + 1 + len(LINKS_CLOSE):]
 
 
 def index_line(path: str, title: str, desc: str) -> str:
@@ -99,7 +119,10 @@ def index_line(path: str, title: str, desc: str) -> str:
 
 
 def render_index(rows: list[tuple[str, str, str, str]]) -> str:
-    """index.md: every page, grouped by kind, with its one-line description. rows: (kind, path, title, desc)."""
+    """index.md: every page, grouped by kind, with its one-line description. rows: (kind, path, title, desc).
+    With no page it is the index a new KB starts with, so that taking out the last document gives it back."""
+    if not rows:
+        return scaffold.INDEX_MD
     by_kind: dict[str, list[tuple[str, str, str]]] = {}
     for kind, path, title, desc in rows:
         by_kind.setdefault(kind, []).append((path, title, desc))

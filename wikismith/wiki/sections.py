@@ -218,6 +218,14 @@ def remove_section(body: str, doc_id: str) -> str:
     return body
 
 
+def set_title(body: str, heading: str) -> str:
+    """`body` with its leading H1 replaced by `heading` (added at the top if it has none)."""
+    m = _TITLE.search(body)
+    if m and not body[: m.start()].strip():
+        return body[: m.start()] + heading + body[m.end() :]
+    return heading + "\n\n" + body.lstrip("\n")
+
+
 def section_ids(body: str) -> list[str]:
     """The document ids of the page's sections, in page order."""
     return [b.name for b in _blocks(body) if b.name != OVERVIEW]

@@ -7,7 +7,7 @@ then writes the files, the registry rows and the lines of index.md that changed.
 
 from __future__ import annotations
 
-from wikismith.store.mutation import Mutation, PageRow
+from wikismith.store.mutation import CandidateRow, Mutation, PageRow
 from wikismith.store.view import KBView
 from wikismith.wiki import index_splice, pages, scaffold
 
@@ -20,7 +20,47 @@ class Work:
         self.rows: dict[str, PageRow] = {}
         self.titles: dict[str, str] = {}
         self.added_at: dict[str, str] = {}  # documents this change adds or keeps, with the time they count from
-        self.gone: set[str] = set()  # documents this change removes
+        self.gone: set[str] = set()  # documents this change removes (or replaces)
+        self.candidates: dict[str, dict[str, CandidateRow]] = {}  # documents this change (re)writes: page -> row
+        self.relink: set[str] = set()  # documents whose summary must list its pages again (one came or went)
+
+    # -- which documents hold which pages, as this change leaves them ---------------------------------------------
+
+    def _excluded(self) -> set[str]:
+        return self.gone | set(self.candidates)
+
+    def holders(self, page: str) -> tuple[int, int, dict[str, int]]:
+        """(documents holding `page`, of them strongly, how many name it each way)."""
+        count, strong, titles = self.view.candidate_stats(page, self._excluded())
+        for rows in self.candidates.values():
+            row = rows.get(page)
+            if row is not None:
+                count, strong = count + 1, strong + int(row.strong)
+                titles[row.title] = titles.get(row.title, 0) + 1
+        return count, strong, titles
+
+    def exists(self, page: str) -> bool:
+        """The rule that makes the wiki a function of the set of documents: a concept or entity page exists when
+        a document holds it strong, or two documents hold it."""
+        count, strong, _ = self.holders(page)
+        return strong >= 1 or count >= 2
+
+    def title(self, page: str, fallback: str) -> str:
+        """A page's title: the name most of its documents give it (ties: the first in sort order)."""
+        _, _, titles = self.holders(page)
+        return min(titles, key=lambda t: (-titles[t], t)) if titles else fallback
+
+    def holder_rows(self, page: str, limit: int) -> list[dict]:
+        """Up to `limit` rows (with sections) of the documents holding `page`."""
+        rows = [r.__dict__ for doc, pages_of in sorted(self.candidates.items())
+                if (r := pages_of.get(page)) is not None]
+        return sorted(rows + self.view.candidate_holders(page, self._excluded(), limit),
+                      key=lambda r: r["document"])[:limit]
+
+    def candidate_rows(self, doc_id: str) -> list[dict]:
+        if doc_id in self.candidates:
+            return [r.__dict__ for _, r in sorted(self.candidates[doc_id].items())]
+        return [] if doc_id in self.gone else self.view.candidates_of(doc_id)
 
     def current(self, path: str) -> str | None:
         if path in self.written:
@@ -56,6 +96,10 @@ class Work:
         for path, text in self.written.items():
             self.m.writes[path] = text.encode("utf-8")
         self.m.put_pages = [self.rows[p] for p in sorted(self.rows)]
+        for doc_id in sorted(self.gone - set(self.candidates)):
+            self.m.drop_candidates.add(doc_id)
+        for doc_id, rows in sorted(self.candidates.items()):
+            self.m.put_candidates[doc_id] = [rows[p] for p in sorted(rows)]
         if full_index:
             self.m.writes["wiki/index.md"] = pages.render_index(self.index_rows()).encode("utf-8")
         elif self.rows or self.m.drop_pages:
