@@ -275,3 +275,136 @@ WORKLOADS.update({
                            os.path.join(CORPUS, "pdf", "pdflatex-outline.pdf")),
     "cloud-import-20-docs": cloud_import,
 })
+
+
+# -- maintain: remove, recompile, lint --fix, undo (issue 9) --------------------------------------------------------
+
+PEPS = os.path.join(CORPUS, "peps")
+THREE_PEPS = {name: os.path.join(PEPS, name) for name in ("pep-0484.rst", "pep-0526.rst", "pep-3107.rst")}
+
+
+def _kb_with(files: dict[str, str], then: Callable[[str, str], None] | None = None):
+    """A KB holding copies of `files` (name -> source), added as one folder; then(root, inbox) prepares more."""
+    inbox = _inbox(files)
+    _memoize_conversions()
+
+    def build(root: str) -> None:
+        KnowledgeBase.init(root).close()
+        _cli("--kb", root, "add", inbox)
+        if then is not None:
+            then(root, inbox)
+    return build, inbox
+
+
+def remove_shared() -> Workload:
+    build, _ = _kb_with(THREE_PEPS)
+    return Workload("remove-shared-concepts", build, lambda root: _cli("--kb", root, "remove", "-y", "pep-3107"),
+                    warm=True)
+
+
+def remove_single_source() -> Workload:
+    build, _ = _kb_with({**THREE_PEPS, "hard-links.md": os.path.join(REPO, "examples", "hard-links.md")})
+    return Workload("remove-single-source", build, lambda root: _cli("--kb", root, "remove", "-y", "hard-links"),
+                    warm=True)
+
+
+NOTES = "\nMy own note on this page: check the 1996 paper first.\n"
+
+
+def _write_notes(root: str, _inbox: str) -> None:
+    with open(os.path.join(root, "wiki", "concepts", "hard-link.md"), "a", encoding="utf-8") as fh:
+        fh.write(NOTES)
+
+
+def remove_notes_page() -> Workload:
+    build, _ = _kb_with({"a-pep.rst": THREE_PEPS["pep-3107.rst"],
+                         "hard-links.md": os.path.join(REPO, "examples", "hard-links.md")}, _write_notes)
+    return Workload("remove-last-source-of-notes-page", build,
+                    lambda root: _cli("--kb", root, "remove", "-y", "hard-links"), warm=True)
+
+
+def _delete_pages(root: str, _inbox: str) -> None:
+    os.unlink(os.path.join(root, "wiki", "summaries", "pep-0526.md"))
+    os.unlink(os.path.join(root, "wiki", "sources", "pep-3107.md"))
+
+
+def recompile_three() -> Workload:
+    build, _ = _kb_with(THREE_PEPS, _delete_pages)
+    return Workload("recompile-three-peps", build,
+                    lambda root: _cli("--kb", root, "recompile", "-y", "pep-0484", "pep-0526", "pep-3107"), warm=True)
+
+
+def _break_things(root: str, _inbox: str) -> None:
+    summary = os.path.join(root, "wiki", "summaries", "pep-3107.md")
+    with open(summary, "a", encoding="utf-8") as fh:
+        fh.write("\nSee [[concepts/never-written]].\n")
+    _cli("--kb", root, "recompile", "-y", "pep-3107")  # the broken link is now a registered page's own
+    index = os.path.join(root, "wiki", "index.md")
+    with open(index, encoding="utf-8") as fh:
+        text = fh.read()
+    with open(index, "w", encoding="utf-8") as fh:
+        fh.write(text.replace("- [[sources/pep-0526|", "- [[sources/gone|", 1))
+    os.unlink(os.path.join(root, "wiki", "summaries", "pep-0484.md"))
+
+
+def lint_fix() -> Workload:
+    build, _ = _kb_with(THREE_PEPS, _break_things)
+
+    def action(root: str) -> None:
+        from wikismith.cli import cli
+        from wikismith.cli.common import run
+
+        code = run(cli, ["--kb", root, "lint", "--no-llm", "--fix"])
+        if code not in (0, 1):  # 1: findings remain (near-duplicates are reported, never fixed)
+            raise SystemExit(code)
+    return Workload("lint-fix", build, action, warm=True)
+
+
+MIXED_FOR_UNDO = {"a-notes.md": os.path.join(REPO, "examples", "hard-links.md"),
+                  "b-pep-0604.rst": os.path.join(CORPUS, "peps", "pep-0604.rst"),
+                  "c-blog.html": os.path.join(CORPUS, "web", "test_blog.html")}
+
+
+def undo_folder_add() -> Workload:
+    inbox = _inbox(MIXED_FOR_UNDO)
+    _memoize_conversions()
+
+    def build(root: str) -> None:
+        _kb_with_generated(3, tempfile.mkdtemp(prefix="crash-inbox-"))(root)
+        _cli("--kb", root, "add", inbox)
+    return Workload("undo-folder-add", build, lambda root: _cli("--kb", root, "undo", "-y"), warm=True)
+
+
+def undo_remove() -> Workload:
+    build, _ = _kb_with(THREE_PEPS, lambda root, inbox: _cli("--kb", root, "remove", "-y", "pep-0526"))
+    return Workload("undo-remove", build, lambda root: _cli("--kb", root, "undo", "-y"), warm=True)
+
+
+def undo_refused() -> Workload:
+    """An undo refused (a later command changed the same pages) changes nothing; the undo of the later one runs."""
+    def then(root: str, inbox: str) -> None:
+        shutil.copyfile(os.path.join(PEPS, "pep-0604.rst"), os.path.join(inbox, "pep-0604.rst"))
+        _cli("--kb", root, "add", inbox)
+
+    build, _ = _kb_with(THREE_PEPS, then)
+
+    def action(root: str) -> None:
+        from wikismith.cli import cli
+        from wikismith.cli.common import run
+
+        if run(cli, ["--kb", root, "undo", "-y", "1"]) != 1:
+            raise SystemExit(9)  # it must be refused
+        _cli("--kb", root, "undo", "-y")
+    return Workload("undo-refused", build, action, warm=True)
+
+
+WORKLOADS.update({
+    "remove-shared-concepts": remove_shared,
+    "remove-single-source": remove_single_source,
+    "remove-last-source-of-notes-page": remove_notes_page,
+    "recompile-three-peps": recompile_three,
+    "lint-fix": lint_fix,
+    "undo-folder-add": undo_folder_add,
+    "undo-remove": undo_remove,
+    "undo-refused": undo_refused,
+})

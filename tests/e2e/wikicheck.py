@@ -133,10 +133,21 @@ def section_ids(text: str) -> list[str]:
 
 
 def pages_on_disk(root) -> list[str]:
-    """Every page under wiki/ (KB-relative, 'wiki/...md'), the special files excluded."""
+    """Every page under wiki/ (KB-relative, 'wiki/...md'), the special files and index shards excluded."""
     wiki = Path(root) / "wiki"
     return sorted(p.relative_to(root).as_posix() for p in wiki.rglob("*.md")
-                  if p.relative_to(wiki).as_posix() not in SPECIAL)
+                  if p.relative_to(wiki).as_posix() not in SPECIAL and not p.relative_to(wiki).as_posix().startswith(
+                      "index/"))
+
+
+def catalogue(root) -> list[str]:
+    """index.md and the shards it lists (KB-relative), following the links index.md makes to index/..."""
+    wiki = Path(root) / "wiki"
+    files = ["wiki/index.md"]
+    for target in wiki_links((wiki / "index.md").read_text(encoding="utf-8")):
+        if target.startswith("index/"):
+            files.append(f"wiki/{target}.md")
+    return files
 
 
 def structural_problems(root, documents: list[dict] | None = None) -> list[str]:
@@ -147,17 +158,23 @@ def structural_problems(root, documents: list[dict] | None = None) -> list[str]:
     root = Path(root)
     problems = []
     pages = pages_on_disk(root)
-    for rel in ["wiki/index.md", *pages]:
+    shards = catalogue(root)
+    for rel in [*shards, *pages]:
         text = (root / rel).read_text(encoding="utf-8")
         for target in sorted(set(wiki_links(text))):
             dest = root / "wiki" / f"{target}.md"
             if not target or ".." in target.split("/") or not dest.is_file():
                 problems.append(f"{rel}: broken link [[{target}]]")
-    listed = set(wiki_links((root / "wiki" / "index.md").read_text(encoding="utf-8")))
+    listed: dict[str, int] = {}
+    for rel in shards:
+        for target in wiki_links((root / rel).read_text(encoding="utf-8")):
+            listed[target] = listed.get(target, 0) + 1
     for rel in pages:
         target = rel[len("wiki/"):-len(".md")]
         if target not in listed:
             problems.append(f"{rel}: not linked from wiki/index.md")
+        elif listed[target] > 1:
+            problems.append(f"{rel}: listed {listed[target]} times in the catalogue")
         meta, _ = front_matter((root / rel).read_text(encoding="utf-8"))
         for field in ("type", "title", "description", "sources"):
             if field not in meta:

@@ -14,11 +14,15 @@ yes_option = click.option("-y", "--yes", is_flag=True, help="Do not ask before c
 dry_run_option = click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
 
 
-def _confirm(question: str, yes: bool, as_json: bool):
-    """A confirm(plan) callback: asks on a terminal unless -y (or --json, which never prompts)."""
-    def confirm(_plan) -> bool:
-        if yes or as_json or not sys.stdin.isatty():
-            return True
+def _confirm(question: str, yes: bool, as_json: bool, show=None):
+    """A confirm(plan) callback that shows the plan and asks, on a terminal; None (nobody to ask) with -y, --json
+    or when stdin is not a terminal."""
+    if yes or as_json or not sys.stdin.isatty():
+        return None
+
+    def confirm(plan) -> bool:
+        if show is not None:
+            show(plan)
         return click.confirm(question, default=False, err=True)
     return confirm
 
@@ -52,10 +56,9 @@ def remove(ctx: click.Context, documents: tuple[str, ...], dry_run: bool, yes: b
             for p in plans:
                 _print_plan(out, p)
 
-    confirm = _confirm("Remove these documents?", yes, as_json)
-    report = kb.remove(list(documents), dry_run=dry_run, keep_raw=keep_raw,
-                       confirm=lambda plans: (show(plans), confirm(plans))[1])
-    if dry_run and not as_json:
+    asked = _confirm("Remove these documents?", yes, as_json, show)
+    report = kb.remove(list(documents), dry_run=dry_run, keep_raw=keep_raw, confirm=asked)
+    if asked is None or dry_run:
         show(report.plans)
     if as_json:
         print_json(report.as_dict())
@@ -108,13 +111,12 @@ def recompile(ctx: click.Context, documents: tuple[str, ...], every: bool, dry_r
     kb = open_kb(ctx)
     out = console()
 
-    def ask(docs) -> bool:
-        if not as_json:
-            out.print(f"recompile {len(docs)} document(s): " + ", ".join(d["id"] for d in docs[:10])
-                      + (" ..." if len(docs) > 10 else ""), markup=False)
-        return _confirm("Recompile them?", yes, as_json)(docs)
+    def show(docs) -> None:
+        out.print(f"recompile {len(docs)} document(s): " + ", ".join(d["id"] for d in docs[:10])
+                  + (" ..." if len(docs) > 10 else ""), markup=False)
 
-    report = kb.recompile(list(documents), every=every, dry_run=dry_run, confirm=ask)
+    report = kb.recompile(list(documents), every=every, dry_run=dry_run,
+                          confirm=_confirm("Recompile them?", yes, as_json, show))
     if as_json:
         print_json(report.as_dict())
     else:
@@ -215,13 +217,14 @@ def undo(ctx: click.Context, command_id: int | None, dry_run: bool, yes: bool, a
         if not as_json:
             _print_undo_plan(out, plan)
 
-    confirm = _confirm("Undo this command?", yes, as_json)
-    report = kb.undo(command_id, dry_run=dry_run, confirm=lambda plan: (show(plan), confirm(plan))[1])
+    asked = _confirm("Undo this command?", yes, as_json, show)
+    report = kb.undo(command_id, dry_run=dry_run, confirm=asked)
     if as_json:
         print_json(report.as_dict())
         return
-    if dry_run:
+    if dry_run or asked is None:
         show(report.plan)
+    if dry_run:
         out.print("(dry run: nothing changed)")
     elif report.undone:
         out.print(f"undone: command {report.plan.command['id']} (this undo is command {report.command})")

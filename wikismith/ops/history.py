@@ -4,7 +4,8 @@ Undo puts back, for every file and registry row the command changed, what was th
 touched it: the kept before-image (or nothing, for a file it created) and the row as it was. It refuses, naming
 them, when a later command changed one of those files or rows, or when a file was edited by hand since; `index.md`
 is spliced for the pages undo restores (never restored whole), and `log.md` never conflicts (undo appends its own
-line). Undo is a command like any other, so undoing an undo redoes.
+line). Undo is a command like any other, so undoing an undo redoes. The catalogue (index.md and its shards) is
+rewritten for the pages undo changes, never restored whole.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from dataclasses import dataclass, field
 from wikismith import clock
 from wikismith.errors import WikismithError
 from wikismith.store.mutation import DocumentRow, Mutation, PageRow
+from wikismith.wiki import catalog
 from wikismith.wiki.work import Work
 
-DERIVED_FILES = ("wiki/index.md", "wiki/log.md")  # spliced and appended, never restored whole
 
 
 class UndoRefused(WikismithError):
@@ -85,8 +86,8 @@ def build_undo(view, command_id: int | None, *, when: str) -> tuple[Mutation, Un
     first: dict[str, dict] = {}
     last: dict[str, dict] = {}
     for entry in view.command_files(command["id"]):
-        if entry["path"] in DERIVED_FILES:
-            continue
+        if entry["path"] == "wiki/log.md" or catalog.is_catalog(entry["path"]):
+            continue  # the log is only appended to; the catalogue is rewritten for the pages undo restores
         first.setdefault(entry["path"], entry)
         last[entry["path"]] = entry
     rows: dict[tuple[str, str], dict | None] = {}

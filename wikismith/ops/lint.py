@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from wikismith import clock
 from wikismith.markdown import wikilinks
-from wikismith.wiki import frontmatter, pages
+from wikismith.wiki import catalog, frontmatter, pages
 from wikismith.wiki.check import CONTROL
 
 REQUIRED_FIELDS = ("type", "title", "description", "sources")
@@ -85,36 +85,42 @@ def _read_all(view) -> _Pass:
 def findings(view) -> list[Finding]:
     p = _read_all(view)
     out: list[Finding] = []
+    special = {path for path in p.texts if path in ("wiki/AGENTS.md", "wiki/log.md") or catalog.is_catalog(path)}
     targets = {pages.target_of(path) for path in p.registered}
-    on_disk_targets = {pages.target_of(path) for path in p.texts if path not in (
-        "wiki/AGENTS.md", "wiki/index.md", "wiki/log.md")}
-    mine = {path for path in p.texts if path not in p.registered and path not in (
-        "wiki/AGENTS.md", "wiki/index.md", "wiki/log.md")}
+    on_disk_targets = {pages.target_of(path) for path in p.texts if path not in special}
+    shard_targets = {pages.target_of(path) for path in p.texts if catalog.is_catalog(path) and path != catalog.INDEX}
+    mine = {path for path in p.texts if path not in p.registered and path not in special}
 
     for path, found in sorted(p.links.items()):
         if path == "wiki/log.md":
             continue
         for target in sorted(set(found)):
-            if target not in targets and target not in on_disk_targets:
-                fixable = path in p.registered or path == "wiki/index.md"
+            if target not in targets and target not in on_disk_targets and target not in shard_targets:
+                fixable = path in p.registered or catalog.is_catalog(path)
                 out.append(Finding("broken-link", path, f"links to [[{target}]], which does not exist", fixable))
 
-    listed = set(p.links.get("wiki/index.md", []))
-    linked_from_pages = {t for path, found in p.links.items() if path not in ("wiki/index.md", "wiki/log.md")
-                         for t in found}
+    listed: dict[str, int] = defaultdict(int)
+    for path in special:
+        if catalog.is_catalog(path):
+            for target in p.links.get(path, []):
+                if not target.startswith("index/"):
+                    listed[target] += 1
+    linked_from_pages = {t for path, found in p.links.items() if path not in special for t in found}
     for path in sorted(p.registered):
         target = pages.target_of(path)
         if path not in p.texts:
             continue  # reported below, with the document it belongs to
         if target not in listed:
-            out.append(Finding("missing-from-index", path, "not listed in wiki/index.md", True))
+            out.append(Finding("missing-from-index", path, "listed neither in wiki/index.md nor in its shards", True))
+        elif listed[target] > 1:
+            out.append(Finding("listed-twice", path, f"listed {listed[target]} times in the catalogue", True))
         if target not in linked_from_pages:
-            out.append(Finding("orphan", path, "no page links to it (index.md aside)"))
-    for target in sorted(listed - targets):
+            out.append(Finding("orphan", path, "no page links to it (the catalogue aside)"))
+    for target in sorted(set(listed) - targets):
         out.append(Finding("index-without-page", "wiki/index.md", f"lists [[{target}]], which is no page", True))
 
     for path, text in sorted(p.texts.items()):
-        if path in ("wiki/AGENTS.md", "wiki/index.md", "wiki/log.md"):
+        if path in special:
             continue
         bad = CONTROL.search(text)
         if bad:
@@ -234,7 +240,7 @@ def _fix(store, found: list[Finding]) -> list[str]:
                 drafts.append((doc["id"], model.compile(store, converted, source)[0]))
     broken = defaultdict(set)
     for f in found:
-        if f.kind == "broken-link" and f.fixable and f.page != "wiki/index.md":
+        if f.kind == "broken-link" and f.fixable and not catalog.is_catalog(f.page):
             broken[f.page].add(f.detail.split("[[", 1)[1].split("]]", 1)[0])
 
     gone_pages = [f.page for f in found if f.kind == "missing-page"]
@@ -264,7 +270,7 @@ def _fix(store, found: list[Finding]) -> list[str]:
                              old["updated_at"])
                 done.append(f"{path}: links to {', '.join(sorted(gone))} made plain text")
         m = work.finish((clock.now_iso(), "lint", "fixed " + (", ".join(done) or "the index")), full_index=True)
-        done.append("wrote wiki/index.md afresh from the registry")
+        done.append("wrote the catalogue (wiki/index.md and its shards) afresh from the registry")
         return m
 
     store.change(build)

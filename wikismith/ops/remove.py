@@ -88,18 +88,24 @@ def plan_of(doc: dict, mutation: Mutation) -> Plan:
     )
 
 
-def plan(store, names: list[str], *, keep_raw: bool = False, cwd: str | None = None) -> list[tuple[dict, Plan]]:
-    """The documents `names` mean and what removing each would do (nothing is changed)."""
+def documents(store, names: list[str], cwd: str | None = None) -> list[dict]:
+    """The documents `names` mean, each once, in the order named."""
     with store.snapshot() as view:
-        documents = view.documents()
+        every = view.documents()
     chosen: list[dict] = []
     for name in names:
-        doc = resolve(documents, name, cwd=cwd)
+        doc = resolve(every, name, cwd=cwd)
         if doc["id"] not in {d["id"] for d in chosen}:
             chosen.append(doc)
+    return chosen
+
+
+def plan(store, names: list[str], *, keep_raw: bool = False, cwd: str | None = None) -> list[tuple[dict, Plan]]:
+    """The documents `names` mean and what removing each would do (nothing is changed)."""
     view = store.view()
     when = clock.now_iso()
-    return [(doc, plan_of(doc, build_removal(doc, view, when=when, keep_raw=keep_raw))) for doc in chosen]
+    return [(doc, plan_of(doc, build_removal(doc, view, when=when, keep_raw=keep_raw)))
+            for doc in documents(store, names, cwd)]
 
 
 def remove(store, names: list[str], *, dry_run: bool = False, keep_raw: bool = False, cwd: str | None = None,
@@ -109,13 +115,18 @@ def remove(store, names: list[str], *, dry_run: bool = False, keep_raw: bool = F
     from wikismith import config, envfile
     from wikismith.ops.add.model import Model
 
-    planned = plan(store, names, keep_raw=keep_raw, cwd=cwd)
-    report = RemoveReport(dry_run=dry_run, plans=[p for _, p in planned])
-    if dry_run or (confirm is not None and not confirm(report.plans)):
-        return report
+    if dry_run or confirm is not None:
+        planned = plan(store, names, keep_raw=keep_raw, cwd=cwd)
+        report = RemoveReport(dry_run=dry_run, plans=[p for _, p in planned])
+        if dry_run or not confirm(report.plans):
+            return report
+        chosen = [doc for doc, _ in planned]
+    else:  # nobody to ask: the plans reported are those of the removals as applied
+        chosen = documents(store, names, cwd)
+        report = RemoveReport(dry_run=False)
     model = Model.for_config(config.load(store.root), envfile.environment(store.root))
     changed: dict[str, list[str]] = {}
-    for doc, _ in planned:
+    for doc in chosen:
         done: list[Mutation] = []
 
         def build(view, doc=doc):
@@ -127,6 +138,8 @@ def remove(store, names: list[str], *, dry_run: bool = False, keep_raw: bool = F
 
         if store.change(build) is not None:
             report.removed.append(doc["id"])
+            if confirm is None:
+                report.plans.append(plan_of(doc, done[-1]))
             for row in done[-1].put_pages:
                 if row.sources and row.path.split("/")[1] in KIND_OF_FOLDER:
                     changed[row.path] = []

@@ -57,7 +57,8 @@ def _registry_findings(root: str, conn: sqlite3.Connection) -> list[Finding]:
         name = rel.rsplit("/", 1)[-1]
         if name.startswith("."):
             found.append(Finding("pages", f"{rel} is a leftover temporary file"))
-        elif name.endswith(".md") and rel not in registered and rel not in layout.WIKI_SPECIAL:
+        elif (name.endswith(".md") and rel not in registered and rel not in layout.WIKI_SPECIAL
+              and not rel.startswith(layout.INDEX_SHARDS + "/")):
             found.append(Finding("pages", f"{rel} is on disk but not in the registry"))
     raw = {row[0] for row in conn.execute("SELECT raw_path FROM documents WHERE raw_path IS NOT NULL")}
     for path in sorted(raw):

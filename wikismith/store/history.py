@@ -112,17 +112,16 @@ def orphan_folders(root: str, conn) -> list[str]:
     base = os.path.join(root, HISTORY)
     if not os.path.isdir(base):
         return []
-    wanted: dict[str, set[str]] = {}
-    for command, txn in conn.execute("SELECT DISTINCT command, txn FROM history_files WHERE backup IS NOT NULL"):
-        wanted.setdefault(f"{command:06d}", set()).add(txn)
     found = []
-    for name in sorted(os.listdir(base)):
-        if name not in wanted:
+    for name in sorted(os.listdir(base)):  # at most history_keep folders, plus pruned ones
+        wanted = {row[0] for row in conn.execute(
+            "SELECT DISTINCT txn FROM history_files WHERE command = ? AND backup IS NOT NULL",
+            (int(name) if name.isdigit() else -1,))}
+        if not wanted:
             found.append(posixpath.join(HISTORY, name))
             continue
-        for txn in sorted(os.listdir(os.path.join(base, name))):
-            if txn not in wanted[name]:
-                found.append(posixpath.join(HISTORY, name, txn))
+        found += [posixpath.join(HISTORY, name, txn) for txn in sorted(os.listdir(os.path.join(base, name)))
+                  if txn not in wanted]
     return found
 
 

@@ -118,6 +118,31 @@ class KBView:
                                 (kind, path)).fetchone()
         return row[0] if row else None
 
+    def kind_rows(self, kind: str) -> list[tuple[str, str, str]]:
+        """(path, title, description) of every page of one kind, by path."""
+        return self.conn.execute("SELECT path, title, description FROM pages WHERE kind = ? ORDER BY path",
+                                 (kind,)).fetchall()
+
+    def prefix_rows(self, kind: str, folder: str, prefix: str) -> list[tuple[str, str, str]]:
+        """(path, title, description) of the pages of one kind whose slug starts with `prefix`, by path: an index
+        range, whatever the size of the KB."""
+        base = f"wiki/{folder}/{prefix}"
+        return self.conn.execute("SELECT path, title, description FROM pages WHERE kind = ? AND path >= ? "
+                                 "AND path < ? ORDER BY path", (kind, base, base + "\U0010ffff")).fetchall()
+
+    def exact_rows(self, kind: str, folder: str, slug: str) -> list[tuple[str, str, str]]:
+        """The (path, title, description) of the page of one kind whose slug is `slug`, if there is one."""
+        return self.conn.execute("SELECT path, title, description FROM pages WHERE kind = ? AND path = ?",
+                                 (kind, f"wiki/{folder}/{slug}.md")).fetchall()
+
+    def files_under(self, rel: str) -> list[str]:
+        """KB-relative paths of the files under a folder, sorted."""
+        found = []
+        for folder, dirs, files in os.walk(self.path(rel)):
+            dirs.sort()
+            found += [os.path.relpath(os.path.join(folder, n), self.root).replace(os.sep, "/") for n in sorted(files)]
+        return found
+
     def index_rows(self) -> list[tuple[str, str, str, str]]:
         return self.conn.execute("SELECT kind, path, title, description FROM pages ORDER BY kind, path").fetchall()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from wikismith.markdown import wikilinks
-from wikismith.wiki import pages
+from wikismith.wiki import catalog, pages
 
 # C0 controls but tab and newline, DEL, and C1 controls: never in a page (a NUL is a leaked placeholder, a lone CR
 # an encoding accident).
@@ -18,7 +18,16 @@ def structural_problems(view) -> list[str]:
     problems: list[str] = []
     registered = view.page_paths()
     targets = {pages.target_of(p) for p in registered}
-    listed = set(wikilinks(view.read("wiki/index.md") or ""))
+    counts, catalog_texts = catalog.listed(view)
+    listed = set(counts)
+    shards = {pages.target_of(p) for p in catalog_texts if p != catalog.INDEX}
+    for path, text in sorted(catalog_texts.items()):
+        for target in sorted(set(wikilinks(text))):
+            if target not in targets and target not in shards:
+                problems.append(f"{path}: broken link [[{target}]]")
+    for target, n in sorted(counts.items()):
+        if n > 1 and target in targets:
+            problems.append(f"wiki/{target}.md: listed {n} times in the catalogue")
     for path in sorted(registered):
         text = view.read(path)
         if text is None:
@@ -28,13 +37,11 @@ def structural_problems(view) -> list[str]:
             if target not in targets:
                 problems.append(f"{path}: broken link [[{target}]]")
         if pages.target_of(path) not in listed:
-            problems.append(f"{path}: missing from wiki/index.md")
+            problems.append(f"{path}: missing from wiki/index.md and its shards")
         bad = CONTROL.search(text)
         if bad:
             line = text.count("\n", 0, bad.start()) + 1
             problems.append(f"{path}: control byte {bad.group()!r} on line {line}")
-    for target in sorted(listed - targets):
-        problems.append(f"wiki/index.md: broken link [[{target}]]")
     for raw_path, doc_id in sorted(view.raw_paths().items(), key=lambda kv: kv[1]):
         if not view.exists(raw_path):
             problems.append(f"document {doc_id}: {raw_path} is missing")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from wikismith.store.mutation import CandidateRow, Mutation, PageRow
 from wikismith.store.view import KBView
-from wikismith.wiki import index_splice, pages, scaffold
+from wikismith.wiki import catalog, scaffold
 
 
 class Work:
@@ -91,8 +91,8 @@ class Work:
         return max(known.values(), default="")
 
     def finish(self, log: tuple[str, str, str] | None, *, full_index: bool = False) -> Mutation:
-        """The Mutation: pages written, index.md spliced (or, with full_index, rendered afresh from the registry),
-        one log line (when, operation, detail)."""
+        """The Mutation: pages written, the catalogue's touched parts rewritten (or, with full_index, all of it
+        afresh from the registry), one log line (when, operation, detail)."""
         for path, text in self.written.items():
             self.m.writes[path] = text.encode("utf-8")
         self.m.put_pages = [self.rows[p] for p in sorted(self.rows)]
@@ -100,28 +100,18 @@ class Work:
             self.m.drop_candidates.add(doc_id)
         for doc_id, rows in sorted(self.candidates.items()):
             self.m.put_candidates[doc_id] = [rows[p] for p in sorted(rows)]
-        if full_index:
-            self.m.writes["wiki/index.md"] = pages.render_index(self.index_rows()).encode("utf-8")
-        elif self.rows or self.m.drop_pages:
-            self.m.writes["wiki/index.md"] = self.index_text().encode("utf-8")
+        if full_index or self.rows or self.m.drop_pages:
+            rows = {p: (r.kind, r.title, r.description) for p, r in self.rows.items()}
+            rows.update({p: None for p in self.m.drop_pages})
+            files = (catalog.full(self.view, rows) if full_index
+                     else catalog.changes(self.view, rows, self.view.kinds_of(set(rows))))
+            for path, text in files.items():
+                if text is None:
+                    if self.view.exists(path):
+                        self.m.deletes.add(path)
+                else:
+                    self.m.writes[path] = text.encode("utf-8")
         if log is not None:
             # No wikilinks in the log: it is append-only, and a later removal must not leave a broken link behind.
             self.m.appends["wiki/log.md"] = scaffold.log_line(*log).encode()
         return self.m
-
-    def index_text(self) -> str:
-        """index.md after this change: spliced where it can be, rendered whole where it must be."""
-        changes = {p: (r.kind, r.title, r.description) for p, r in self.rows.items()}
-        changes.update({p: None for p in self.m.drop_pages})
-        old_kinds = self.view.kinds_of(set(changes))
-        current = self.view.read("wiki/index.md")
-        spliced = index_splice.splice(current, changes, old_kinds, self.view.successor) if current else None
-        return spliced if spliced is not None else pages.render_index(self.index_rows())
-
-    def index_rows(self) -> list[tuple[str, str, str, str]]:
-        rows = {path: (kind, path, title, desc) for kind, path, title, desc in self.view.index_rows()}
-        for path in self.m.drop_pages:
-            rows.pop(path, None)
-        for path, row in self.rows.items():
-            rows[path] = (row.kind, path, row.title, row.description)
-        return list(rows.values())
