@@ -168,3 +168,27 @@ def test_other_providers_route_through_litellm_when_the_extra_is_installed(tmp_p
     assert {"summary", "plan", "sections"} <= set(fake.answered_by_kind)
     assert all(r["model"] == "gpt-4o-mini" for r in fake.requests)
     assert run_cli("doctor", kb=kb)[0] == 0
+
+
+def test_remove_calls_no_model_but_refreshes_the_overviews_it_changed_and_recompile_dry_run_estimates(
+        llm_kb, fake, tmp_path, run_cli):
+    code, report, err = _add(llm_kb, _pep(tmp_path, "pep-0526.rst", "pep-0604.rst"))
+    assert code == 0, err
+    calls = len(fake.requests)
+    code, out, err = run_cli("remove", "-y", "--json", "pep-0604", kb=llm_kb, env={"OPENAI_API_KEY": KEY})
+    assert code == 0, err
+    import json
+
+    removed = json.loads(out)
+    kinds = [r["messages"][0]["content"].split("\n", 1)[0] for r in fake.requests[calls:]]
+    changed = [p for p in removed["documents"][0]["pages_changed"] if "/concepts/" in p or "/entities/" in p]
+    assert set(kinds) <= {"wikismith-task: overview"}, "forgetting needs no model, only the overview refresh"
+    assert len(kinds) == len(changed) == removed["overviews"]["pages"]
+    assert run_cli("doctor", kb=llm_kb)[0] == 0 and structural_problems(llm_kb) == []
+
+    before = len(fake.requests)
+    code, out, err = run_cli("recompile", "--all", "--dry-run", "--json", kb=llm_kb)
+    assert code == 0, err
+    (doc,) = json.loads(out)["documents"]
+    assert doc["status"] == "would-recompile" and doc["usage"]["estimated"] and doc["usage"]["calls"] >= 3
+    assert len(fake.requests) == before, "a dry run makes no model call"

@@ -21,8 +21,13 @@ This folder is a wiki compiled by wikismith from the documents in `../raw/`. It 
 
 - Every page starts with front matter: `type`, `title`, `description`, `sources`.
 - A section on a concept or entity page belongs to exactly one source document and cites its summary page.
-  Removing a document removes exactly its sections, and a page with no section left is removed.
-- Every `[[link]]` names a page that exists; `index.md` lists every page; `log.md` records every operation.
+  A page exists while one document holds its topic strongly or two documents hold it; removing a document
+  (`wikismith remove DOC`) removes exactly its sections, and a page left without reason to exist goes, unless you
+  wrote your own notes on it.
+- Every `[[link]]` names a page that exists; `index.md` lists every page (through the pages under `index/` once a
+  kind has many); `log.md` records every operation.
+- `wikismith lint` checks all of this; `wikismith history` lists the commands that changed the wiki and
+  `wikismith undo` reverts one.
 
 You may edit this file to describe your own conventions; wikismith reads it when it compiles.
 """
