@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 KB     ?= demo-kb
+LOCKVENV ?= /tmp/wikismith-lock
 
-.PHONY: demo test crash-bench overhead-bench ingest-bench tokens-bench startup-bench bench lock clean
+.PHONY: demo test crash-bench overhead-bench ingest-bench tokens-bench startup-bench maintain-bench bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,18 +55,21 @@ tokens-bench: $(VENV)/.dev
 startup-bench: $(VENV)/.dev
 	$(BIN)/python bench/startup.py --json
 
-bench: crash-bench overhead-bench ingest-bench tokens-bench startup-bench
+maintain-bench: $(VENV)/.dev
+	$(BIN)/python bench/maintain.py --json
+
+bench: crash-bench overhead-bench ingest-bench tokens-bench startup-bench maintain-bench
 
 # Re-pin every dependency from a fresh environment (run after changing pyproject.toml).
 lock:
-	rm -rf /tmp/wikismith-lock && $(PYTHON) -m venv /tmp/wikismith-lock
-	/tmp/wikismith-lock/bin/python -m pip install -q --upgrade pip
-	/tmp/wikismith-lock/bin/pip install -q .
-	/tmp/wikismith-lock/bin/pip freeze --exclude wikismith > requirements.lock
-	/tmp/wikismith-lock/bin/pip install -q '.[dev]'
-	/tmp/wikismith-lock/bin/pip freeze --exclude wikismith | grep -vxFf requirements.lock > requirements-dev.lock
-	/tmp/wikismith-lock/bin/pip install -q '.[dev,litellm]'
-	/tmp/wikismith-lock/bin/pip freeze --exclude wikismith > requirements-litellm.lock
+	rm -rf $(LOCKVENV) && $(PYTHON) -m venv $(LOCKVENV)
+	$(LOCKVENV)/bin/python -m pip install -q --upgrade pip
+	$(LOCKVENV)/bin/pip install -q .
+	$(LOCKVENV)/bin/pip freeze --exclude wikismith > requirements.lock
+	$(LOCKVENV)/bin/pip install -q '.[dev]'
+	$(LOCKVENV)/bin/pip freeze --exclude wikismith | grep -vxFf requirements.lock > requirements-dev.lock
+	$(LOCKVENV)/bin/pip install -q '.[dev,litellm]'
+	$(LOCKVENV)/bin/pip freeze --exclude wikismith > requirements-litellm.lock
 
 clean:
 	rm -rf $(VENV) $(LITE) $(KB) build *.egg-info
