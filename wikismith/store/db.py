@@ -155,6 +155,38 @@ def candidates_table(conn: sqlite3.Connection) -> None:
                      (document, path, kind, title, section, description))
 
 
+@migration
+def search_index(conn: sqlite3.Connection) -> None:
+    # Pages cut into passages at their headings, in two full-text indexes committed with the pages: words with an
+    # English stemmer (title, aliases and description weigh more than the body), and trigrams (any script, any
+    # substring). Filled from the page bodies the registry already holds.
+    from wikismith.store import registry
+
+    _run_script(
+        conn,
+        """
+        CREATE TABLE passages (
+            id INTEGER PRIMARY KEY,
+            page TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            heading TEXT NOT NULL,
+            first_page INTEGER,
+            last_page INTEGER,
+            text TEXT NOT NULL
+        );
+        CREATE INDEX passages_by_page ON passages (page, seq);
+        CREATE VIRTUAL TABLE passages_fts USING fts5 (
+            title, aliases, description, heading, body, tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        CREATE VIRTUAL TABLE passages_tri USING fts5 (title, body, tokenize = 'trigram')
+        """,
+    )
+    rows = conn.execute("SELECT p.path, p.title, p.description, f.body FROM pages p "
+                        "JOIN pages_fts f ON f.rowid = p.id").fetchall()
+    for path, title, description, body in rows:
+        registry.index_passages(conn, path, title, description, body or "")
+
+
 def _section_of(body: str, document: str) -> str:
     start = body.find(f"<!-- source:{document} -->")
     end = body.find(f"<!-- /source:{document} -->", start)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from wikismith.store import passages
 from wikismith.store.db import link_targets
 from wikismith.store.mutation import CANDIDATE_COLUMNS, DOCUMENT_COLUMNS, Mutation, PageRow
 
@@ -63,6 +64,29 @@ def write_rows(conn: sqlite3.Connection, mutation: Mutation) -> None:
                           for r in rows])
 
 
+def index_passages(conn: sqlite3.Connection, path: str, title: str, description: str, body: str) -> None:
+    """The page's passages in both full-text indexes (the old ones removed first)."""
+    _unindex_passages(conn, path)
+    names = " ".join(passages.aliases(passages.split_front_matter(body)[0]))
+    for p in passages.passages(body):
+        rowid = conn.execute("INSERT INTO passages (page, seq, heading, first_page, last_page, text) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             (path, p.seq, p.heading, p.first_page, p.last_page, p.text)).lastrowid
+        conn.execute("INSERT INTO passages_fts (rowid, title, aliases, description, heading, body) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", (rowid, title, names, description, p.heading, p.text))
+        conn.execute("INSERT INTO passages_tri (rowid, title, body) VALUES (?, ?, ?)",
+                     (rowid, title, f"{p.heading}\n{p.text}"))
+
+
+def _unindex_passages(conn: sqlite3.Connection, path: str) -> None:
+    ids = [row[0] for row in conn.execute("SELECT id FROM passages WHERE page = ?", (path,))]
+    if ids:
+        marks = ", ".join("?" * len(ids))
+        conn.execute(f"DELETE FROM passages_fts WHERE rowid IN ({marks})", ids)
+        conn.execute(f"DELETE FROM passages_tri WHERE rowid IN ({marks})", ids)
+        conn.execute("DELETE FROM passages WHERE page = ?", (path,))
+
+
 def _drop_page(conn: sqlite3.Connection, path: str) -> None:
     row = conn.execute("SELECT id FROM pages WHERE path = ?", (path,)).fetchone()
     if row:
@@ -70,6 +94,7 @@ def _drop_page(conn: sqlite3.Connection, path: str) -> None:
         conn.execute("DELETE FROM pages WHERE id = ?", (row[0],))
     conn.execute("DELETE FROM provenance WHERE page = ?", (path,))
     conn.execute("DELETE FROM links WHERE page = ?", (path,))
+    _unindex_passages(conn, path)
 
 
 def _put_page(conn: sqlite3.Connection, page: PageRow) -> None:
@@ -95,6 +120,7 @@ def _put_page(conn: sqlite3.Connection, page: PageRow) -> None:
     )
     conn.executemany("INSERT INTO links (page, target) VALUES (?, ?)",
                      [(page.path, target) for target in sorted(link_targets(page.body))])
+    index_passages(conn, page.path, page.title, page.description, page.body)
 
 
 def dump(conn: sqlite3.Connection) -> dict:
@@ -111,10 +137,18 @@ def dump(conn: sqlite3.Connection) -> dict:
     links = [list(r) for r in conn.execute("SELECT page, target FROM links ORDER BY page, target")]
     candidates = [list(r) for r in conn.execute(f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates "
                                                 "ORDER BY document, page")]
+    passage_rows = [list(r) for r in conn.execute(
+        "SELECT p.page, p.seq, p.heading, p.first_page, p.last_page, p.text, f.title, f.aliases, f.description, "
+        "t.body FROM passages p LEFT JOIN passages_fts f ON f.rowid = p.id LEFT JOIN passages_tri t "
+        "ON t.rowid = p.id ORDER BY p.page, p.seq")]
+    orphan_passages = conn.execute(
+        "SELECT (SELECT count(*) FROM passages_fts WHERE rowid NOT IN (SELECT id FROM passages)) + "
+        "(SELECT count(*) FROM passages_tri WHERE rowid NOT IN (SELECT id FROM passages)) + "
+        "(SELECT count(*) FROM passages WHERE page NOT IN (SELECT path FROM pages))").fetchone()[0]
     history = [list(r) for r in conn.execute("SELECT * FROM history ORDER BY id")]
     history_files = [list(r) for r in conn.execute("SELECT * FROM history_files ORDER BY txn, seq")]
     history_rows = [list(r) for r in conn.execute("SELECT * FROM history_rows ORDER BY txn, tbl, key")]
     orphan_fts = conn.execute("SELECT count(*) FROM pages_fts WHERE rowid NOT IN (SELECT id FROM pages)").fetchone()[0]
     return {"documents": documents, "pages": pages, "provenance": provenance, "links": links, "candidates": candidates,
             "history": history, "history_files": history_files, "history_rows": history_rows,
-            "orphan_fts_rows": orphan_fts}
+            "passages": passage_rows, "orphan_fts_rows": orphan_fts, "orphan_passage_rows": orphan_passages}

@@ -193,6 +193,75 @@ class KBView:
                                  "ORDER BY document LIMIT ?", (page, limit + len(excluding))).fetchall()
         return [dict(zip(CANDIDATE_COLUMNS, r)) for r in rows if r[0] not in excluding][:limit]
 
+    # -- search -------------------------------------------------------------------------------------------------
+
+    SEARCH_WEIGHTS = (8.0, 8.0, 3.0, 2.0, 1.0)  # title, aliases, description, heading, body
+
+    def search(self, match: str, *, kinds: tuple[str, ...] = (), limit: int = 20, trigram: bool = False) -> list[dict]:
+        """Passages matching an FTS5 query, best first (BM25; title, aliases and description weigh more than the
+        body): page, kind, title, heading, first_page, last_page, score, snippet (matches between ** marks), text.
+        With trigram, `match` runs against the trigram index instead (substrings, any script)."""
+        where, params = "", [match]
+        if kinds:
+            where = f" AND g.kind IN ({', '.join('?' * len(kinds))})"
+            params += list(kinds)
+        if trigram:
+            sql = ("SELECT p.page, g.kind, g.title, p.heading, p.first_page, p.last_page, bm25(passages_tri), "
+                   "p.id, "
+                   "snippet(passages_tri, 1, '**', '**', '…', 24), p.text FROM passages_tri "
+                   "JOIN passages p ON p.id = passages_tri.rowid JOIN pages g ON g.path = p.page "
+                   f"WHERE passages_tri MATCH ?{where} ORDER BY bm25(passages_tri) LIMIT ?")
+        else:
+            weights = ", ".join(str(w) for w in self.SEARCH_WEIGHTS)
+            sql = ("SELECT p.page, g.kind, g.title, p.heading, p.first_page, p.last_page, "
+                   f"bm25(passages_fts, {weights}), p.id, snippet(passages_fts, 4, '**', '**', '…', 24), p.text "
+                   "FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid JOIN pages g ON g.path = p.page "
+                   f"WHERE passages_fts MATCH ?{where} ORDER BY bm25(passages_fts, {weights}) LIMIT ?")
+        rows = self.conn.execute(sql, (*params, limit)).fetchall()
+        return [{"page": r[0], "kind": r[1], "title": r[2], "heading": r[3], "first_page": r[4], "last_page": r[5],
+                 "score": round(-r[6], 4), "id": r[7], "snippet": r[8], "text": r[9]} for r in rows]
+
+    def word_stats(self, words: list[str]) -> tuple[int, dict[str, int]]:
+        """(passages in the index, in how many passages each of `words` occurs), words taken through the index's own
+        stemmer."""
+        conn = self.conn
+        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_words USING fts5 (x, "
+                     "tokenize = 'porter unicode61 remove_diacritics 2')")
+        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_terms USING fts5vocab (temp, query_words, "
+                     "'instance')")
+        conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.index_terms USING fts5vocab (main, passages_fts, 'row')")
+        conn.execute("DELETE FROM temp.query_words")
+        conn.execute("INSERT INTO temp.query_words (x) VALUES (?)", (" ".join(words),))
+        stems = dict(conn.execute("SELECT offset, term FROM temp.query_terms").fetchall())
+        conn.execute("DELETE FROM temp.query_words")
+        total = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+        counts = {}
+        for offset, word in enumerate(words):
+            row = conn.execute("SELECT doc FROM temp.index_terms WHERE term = ?", (stems.get(offset, word),)).fetchone()
+            counts[word] = row[0] if row else 0
+        return total, counts
+
+    def passages_holding(self, word: str, ids: list[int]) -> set[int]:
+        """Which of the passages `ids` hold `word` (through the index's stemmer)."""
+        if not ids:
+            return set()
+        marks = ", ".join("?" * len(ids))
+        return {r[0] for r in self.conn.execute(
+            f"SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? AND rowid IN ({marks})",
+            ('"' + word.replace('"', '""') + '"', *ids))}
+
+    def page_text(self, path: str) -> str | None:
+        """A page's text as the registry holds it (what it was written with): one committed state with the rest of
+        a snapshot, whatever a writer is doing to the file meanwhile."""
+        row = self.conn.execute("SELECT f.body FROM pages p JOIN pages_fts f ON f.rowid = p.id WHERE p.path = ?",
+                                (path,)).fetchone()
+        return row[0] if row else None
+
+    def page_passages(self, path: str) -> list[dict]:
+        rows = self.conn.execute("SELECT seq, heading, first_page, last_page, text FROM passages WHERE page = ? "
+                                 "ORDER BY seq", (path,)).fetchall()
+        return [{"seq": s, "heading": h, "first_page": f, "last_page": l, "text": t} for s, h, f, l, t in rows]
+
     # -- links ----------------------------------------------------------------------------------------------------
 
     def links_to(self, targets: set[str]) -> list[tuple[str, str]]:

@@ -1,0 +1,108 @@
+"""Passages: a page cut at its headings into pieces of a few hundred words, for the full-text index.
+
+Each passage keeps the heading above it and, on a source page with page markers (`<!-- page N -->`), the pages it
+spans. wikismith's own markers are left out of the text; a wikilink is indexed by the words it shows. Pure text in,
+rows out: the registry writes them in the same transaction as the page they come from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from wikismith.markdown import headings
+
+MAX_WORDS = 320  # a passage holds about this many words at most: what a reader takes in at one glance
+_PAGE_MARK = re.compile(r"<!-- page (\d+) -->")
+_OUR_MARK = re.compile(r"^<!-- /?(?:overview|links|source:[^\s<>]+) -->[ \t]*$", re.MULTILINE)
+_WIKILINK = re.compile(r"\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")
+
+
+@dataclass(frozen=True)
+class Passage:
+    seq: int
+    heading: str
+    first_page: int | None
+    last_page: int | None
+    text: str
+
+
+def split_front_matter(text: str) -> tuple[str, str]:
+    """(front matter block, body) of a page's text; ("", text) when it has none."""
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 3)
+        if end >= 0:
+            return text[4:end], text[end + 5 :]
+    return "", text
+
+
+def aliases(front: str) -> list[str]:
+    """The `aliases:` list of a front-matter block (the subset wikismith writes: `  - item` lines)."""
+    out, inside = [], False
+    for line in front.split("\n"):
+        if line.startswith("aliases:"):
+            inside = True
+            rest = line[len("aliases:"):].strip()
+            if rest.startswith("[") and rest.endswith("]"):
+                return [a.strip().strip("\"'") for a in rest[1:-1].split(",") if a.strip()]
+            continue
+        if inside:
+            if line.startswith("  - "):
+                out.append(line[4:].strip().strip('"'))
+            else:
+                break
+    return out
+
+
+def passages(text: str) -> list[Passage]:
+    """The passages of a page's whole text (front matter included, it is skipped)."""
+    _front, body = split_front_matter(text)
+    body = _OUR_MARK.sub("", body)
+    lines = body.split("\n")
+    cuts = [(h.line, _plain(h.title)) for h in headings(body)]
+    if not cuts or cuts[0][0] != 0:
+        cuts.insert(0, (0, ""))
+    out: list[Passage] = []
+    page = None
+    for i, (start, heading) in enumerate(cuts):
+        end = cuts[i + 1][0] if i + 1 < len(cuts) else len(lines)
+        section = lines[start + 1 : end] if heading else lines[start:end]
+        page = _chunks(section, heading, page, out)
+    return out
+
+
+def _chunks(section: list[str], heading: str, page: int | None, out: list[Passage]) -> int | None:
+    """Cut one section into passages of at most MAX_WORDS words (at paragraph ends when it can); returns the page
+    number in force at its end."""
+    words: list[str] = []
+    first = page
+    for line in section:
+        marks = _PAGE_MARK.findall(line)
+        if marks:
+            if not words:
+                first = int(marks[0])
+            page = int(marks[-1])
+            line = _PAGE_MARK.sub(" ", line)
+        text = _plain(line)
+        if not text:
+            if len(words) >= MAX_WORDS // 2:  # a paragraph ends: a good place to cut
+                _emit(out, heading, first, page, words)
+                words, first = [], page
+            continue
+        for word in text.split():
+            words.append(word)
+            if len(words) >= MAX_WORDS:
+                _emit(out, heading, first, page, words)
+                words, first = [], page
+    if words or (heading and (not out or out[-1].heading != heading)):
+        _emit(out, heading, first, page, words)
+    return page
+
+
+def _emit(out: list[Passage], heading: str, first: int | None, last: int | None, words: list[str]) -> None:
+    out.append(Passage(len(out), heading, first, last if first is not None else None, " ".join(words)))
+
+
+def _plain(text: str) -> str:
+    """A line with its wikilinks shown as their labels."""
+    return _WIKILINK.sub(lambda m: (m.group(2) or m.group(1)).strip(), text).strip()
