@@ -176,6 +176,40 @@ class KnowledgeBase:
 
         return undo(self.store, command_id, argv=self.argv, **options)
 
+    # -- asking -------------------------------------------------------------------------------------------------
+
+    def search(self, text: str, *, kinds: tuple[str, ...] = (), limit: int = 10):
+        """Passages of the KB for `text` (full text, no model), from one committed snapshot."""
+        from wikismith.ask.search import search
+
+        with self.store.snapshot() as view:
+            return search(view, text, kinds=kinds, limit=limit)
+
+    def query(self, question: str, *, save: bool = False, name: str | None = None, agent: bool = False,
+              max_turns: int | None = None, on_delta=None, offline: bool = False):
+        """An answer: offline (no model configured, or offline=True), from a model given the best passages, or from
+        an agent with read-only tools (agent=True); with save, kept as an exploration page (one transaction)."""
+        from wikismith import envfile
+        from wikismith.ask import query as q
+        from wikismith.llm import client_for
+
+        cfg = self.config
+        if offline or str(cfg.get("model", "offline")) == "offline":
+            report = q.offline(self.store, question)
+        else:
+            client = client_for(cfg, envfile.environment(self.root))
+            language = str(cfg.get("language", "en"))
+            if agent:
+                report = q.agent(self.store, client, question, max_turns=max_turns or q.MAX_TURNS, language=language)
+            else:
+                report = q.with_model(self.store, client, question, language=language, on_delta=on_delta)
+        if save:
+            from wikismith.ask.save import save as save_page
+
+            with self.command("query --save"):
+                report.saved = save_page(self.store, report, name)
+        return report
+
     def history(self, *, limit: int | None = None):
         from wikismith.ops.history import history
 

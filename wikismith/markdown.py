@@ -25,9 +25,9 @@ _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})(.*)")
 _ATX = re.compile(r"(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\Z")
 _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*\Z")
 _LINK = re.compile(r"(`[^`\n]*`)|\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")
-# An identifier with underscores at its ends (`__init__`, `_private`) outside code: Markdown reads `__init__` as bold
-# "init", so code_identifiers() puts it in a code span.
-_BARE_IDENTIFIER = re.compile(r"(`[^`\n]*`)|(?<![\w`*])(_{1,2}[A-Za-z0-9][\w.]*?_{1,2}|_{1,2}[A-Za-z]\w*)(?![\w`])")
+# A dunder (`__init__`) or a name with a leading underscore (`_private`) outside code: Markdown reads `__init__` as
+# bold "init", so code_identifiers() puts it in a code span. `_word_` is left alone: that is emphasis.
+_BARE_IDENTIFIER = re.compile(r"(`[^`\n]*`)|(?<![\w`*])(__[A-Za-z0-9]\w*?__|_{1,2}[A-Za-z]\w*(?<!_))(?![\w`])")
 _MAX_HEADING_LINE = 1000  # no heading is this long: skip the patterns on giant lines
 
 

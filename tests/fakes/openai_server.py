@@ -8,7 +8,9 @@ The kind of a request is the first line of its system message, `wikismith-task: 
   ("status", code[, headers[, body]])   an error; "$API_KEY" in the body becomes the bearer token received
   ("hang", seconds)         no answer for that long (or until the server stops), then the connection closes
   ("cost", content, cost)   content, with usage.cost set
+  ("tools", [{"name": ..., "arguments": {...}}, ...])   an assistant message calling those tools
   callable(request_json)    called to get one of the above
+A request with "stream": true gets its content as server-sent events, a few pieces, then the usage and [DONE].
 A list is consumed in order, its last item repeating. Unscripted kinds go to `default` (a callable), else a 400.
 Tokens are counted as one per four characters of the prompt's messages and of the answer.
 
@@ -110,6 +112,13 @@ class _Handler(BaseHTTPRequestHandler):
             answer = answer[1]
         elif isinstance(answer, tuple) and answer and answer[0] == "cost":
             answer, cost = answer[1], float(answer[2])
+        calls = None
+        if isinstance(answer, tuple) and answer and answer[0] == "tools":
+            finish = "tool_calls"
+            calls = [{"id": f"call_{len(fake.requests)}_{i}", "type": "function",
+                      "function": {"name": c["name"], "arguments": c["arguments"] if isinstance(c["arguments"], str)
+                                   else json.dumps(c["arguments"])}} for i, c in enumerate(answer[1])]
+            answer = ""
         content = answer if isinstance(answer, str) else json.dumps(answer)
         prompt = "".join(str(m.get("content") or "") for m in body.get("messages", []))
         tokens_in, tokens_out = count_tokens(prompt), count_tokens(content)
@@ -121,13 +130,38 @@ class _Handler(BaseHTTPRequestHandler):
                        "total_tokens": tokens_in + tokens_out}
         if cost is not None:
             usage["cost"] = cost
+        if body.get("stream"):
+            self._stream(body, content, finish, usage)
+            return
+        message = {"role": "assistant", "content": content if calls is None else None, "refusal": None}
+        if calls is not None:
+            message["tool_calls"] = calls
         self._send(200, {
             "id": f"chatcmpl-fake{len(fake.requests)}", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", "fake"), "system_fingerprint": "fake",
-            "choices": [{"index": 0, "finish_reason": finish, "logprobs": None,
-                         "message": {"role": "assistant", "content": content, "refusal": None}}],
+            "choices": [{"index": 0, "finish_reason": finish, "logprobs": None, "message": message}],
             "usage": usage,
         })
+
+    def _stream(self, body: dict, content: str, finish: str, usage: dict) -> None:
+        base = {"id": "chatcmpl-fake-stream", "object": "chat.completion.chunk", "created": int(time.time()),
+                "model": body.get("model", "fake")}
+        step = max(1, len(content) // 3)
+        events = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": content[i:i + step]},
+                                        "finish_reason": None}]} for i in range(0, len(content), step)]
+        events.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+        if (body.get("stream_options") or {}).get("include_usage"):
+            events.append({**base, "choices": [], "usage": usage})
+        data = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Content-Length", str(len(data.encode())))
+            self.end_headers()
+            self.wfile.write(data.encode())
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
 
     def _send(self, code: int, payload, headers: dict | None = None) -> None:
         data = (payload if isinstance(payload, str) else json.dumps(payload)).encode()

@@ -123,7 +123,7 @@ def pick(retrieval: Retrieval, n: int = PASSAGES) -> list[Candidate]:
     chosen: list[Candidate] = []
     per_page: dict[str, int] = {}
     for c in retrieval.candidates:
-        if per_page.get(c.hit["page"], 0) >= PER_PAGE:
+        if per_page.get(c.hit["page"], 0) >= PER_PAGE or not c.hit["text"].strip():
             continue
         if any(_within(c.hit["text"], o.hit["text"]) for o in chosen):
             continue

@@ -33,6 +33,7 @@ class Hit:
     score: float
     snippet: str
     text: str = field(repr=False, default="")
+    id: int = field(repr=False, default=0)
 
     def as_dict(self) -> dict:
         return {"page": self.page, "kind": self.kind, "title": self.title, "heading": self.heading,

@@ -123,7 +123,91 @@ class LLMClient:
         """
         if not kind or kind != kind.strip() or "\n" in kind:
             raise ValueError(f"bad task kind {kind!r}")
-        request = self._request(kind, system, user)
+        return self._call(kind, self._request(kind, system, user),
+                          lambda choice: self._accept(_content(choice), validate), usage)
+
+    def complete_message(self, kind: str, messages: list[dict], *, tools: list[dict] | None = None,
+                         usage: Usage | None = None) -> dict:
+        """One turn of a conversation (the first message: the system one): the model's message as
+        {"content": str | None, "tool_calls": [{"id", "name", "arguments" (the JSON text)}]}. Same retries."""
+        request = self._messages_request(kind, messages)
+        if tools:
+            request["tools"] = tools
+
+        def read(choice) -> dict:
+            message = choice.message
+            calls = [{"id": c.id, "name": c.function.name, "arguments": c.function.arguments or "{}"}
+                     for c in (getattr(message, "tool_calls", None) or [])]
+            if not calls and not (message.content or "").strip():
+                raise _Retry("empty answer", 0)
+            return {"content": message.content, "tool_calls": calls}
+
+        return self._call(kind, request, read, usage)
+
+    def stream_text(self, kind: str, messages: list[dict], on_delta: Callable[[str], None], *,
+                    usage: Usage | None = None) -> str:
+        """A plain-text answer, each piece handed to `on_delta` as it arrives; the whole text returned. A failure
+        before the first piece is retried like any call; one after it ends the answer with an LLMError."""
+        request = {**self._messages_request(kind, messages), "stream": True,
+                   "stream_options": {"include_usage": True}}
+        attempts = self.settings.max_retries + 1
+        last: _Retry | None = None
+        for attempt in range(attempts):
+            if last is not None and last.delay != 0:
+                self._sleep(last.delay if last.delay is not None else self._backoff(attempt - 1))
+            pieces: list[str] = []
+            try:
+                for piece in self._stream(kind, request, usage):
+                    pieces.append(piece)
+                    on_delta(piece)
+                if not "".join(pieces).strip():
+                    raise _Retry("empty answer", 0)
+                return "".join(pieces)
+            except _Retry as retry:
+                if pieces:
+                    raise self._error(kind, f"the answer broke off: {retry.reason}", retry.status) from None
+                last = retry
+        assert last is not None
+        raise self._error(kind, f"failed after {attempts} attempt(s): {last.reason}", last.status)
+
+    def _stream(self, kind: str, request: dict, usage: Usage | None):
+        client = self._connect()
+        openai = self._openai
+        failure: Exception | None = None
+        with self._slots:
+            try:
+                chunks = client.chat.completions.create(**request)
+                for chunk in chunks:
+                    if getattr(chunk, "usage", None):
+                        self._account(chunk, {}, usage)
+                    for choice in getattr(chunk, "choices", None) or []:
+                        text = getattr(choice.delta, "content", None) if choice.delta is not None else None
+                        if text:
+                            yield text
+                        if choice.finish_reason == "length":
+                            failure = _Retry(f"answer truncated at max_tokens={self.settings.max_tokens}", 0)
+            except openai.APITimeoutError:
+                failure = _Retry(f"no answer within {self.settings.timeout:g} s")
+            except openai.APIConnectionError:
+                failure = _Retry(f"could not connect to {self.settings.base_url}")
+            except openai.APIStatusError as exc:
+                failure = self._status_failure(kind, exc)
+            except (openai.OpenAIError, ValueError) as exc:
+                failure = _Retry(f"unreadable response ({type(exc).__name__})", 0)
+        if failure is not None:
+            raise failure
+
+    def _messages_request(self, kind: str, messages: list[dict]) -> dict:
+        s = self.settings
+        first = dict(messages[0])
+        first["content"] = f"{TASK_PREFIX}{kind}\n{first['content']}"
+        request: dict = {"model": s.model, "messages": [first, *messages[1:]]}
+        official = s.provider == "openai" and s.base_url.rstrip("/") == PROVIDERS["openai"].base_url
+        request["max_completion_tokens" if official else "max_tokens"] = s.max_tokens
+        return request
+
+    def _call(self, kind: str, request: dict, read: Callable, usage: Usage | None):
+        """One request with the retry budget: read(choice) makes the result or raises _Retry."""
         attempts = self.settings.max_retries + 1
         failures = 0  # transport failures so far, for the backoff
         last: _Retry | None = None
@@ -131,8 +215,7 @@ class LLMClient:
             if last is not None and last.delay != 0:
                 self._sleep(last.delay if last.delay is not None else self._backoff(failures - 1))
             try:
-                content = self._attempt(kind, request, usage)
-                return self._accept(content, validate)
+                return read(self._attempt(kind, request, usage))
             except _Retry as retry:
                 last = retry
                 if retry.delay != 0:
@@ -156,8 +239,8 @@ class LLMClient:
             request["response_format"] = {"type": "json_object"}
         return request
 
-    def _attempt(self, kind: str, request: dict, usage: Usage | None) -> str:
-        """The answer's content; _Retry for a failure worth retrying; LLMError for one that is not."""
+    def _attempt(self, kind: str, request: dict, usage: Usage | None):
+        """The answer's first choice; _Retry for a failure worth retrying; LLMError for one that is not."""
         client = self._connect()
         openai = self._openai
         failure: Exception | None = None  # raised outside the handlers, so no openai exception is chained
@@ -184,11 +267,9 @@ class LLMClient:
         choice = choices[0]
         if choice.finish_reason == "length":
             raise _Retry(f"answer truncated at max_tokens={self.settings.max_tokens}", 0)
-        content = choice.message.content if choice.message is not None else None
-        if not content:
-            refusal = getattr(choice.message, "refusal", None)
-            raise _Retry("the model refused" if refusal else "empty answer", 0)
-        return content
+        if choice.message is None:
+            raise _Retry("empty answer", 0)
+        return choice
 
     def _accept(self, content: str, validate: Callable[[object], T]) -> T:
         try:
@@ -254,6 +335,14 @@ class LLMClient:
         for tally in (self.usage, usage):
             if tally is not None:
                 tally.add(1, tokens_in, tokens_out, cost)
+
+
+def _content(choice) -> str:
+    content = choice.message.content
+    if not content:
+        refusal = getattr(choice.message, "refusal", None)
+        raise _Retry("the model refused" if refusal else "empty answer", 0)
+    return content
 
 
 def _cost(usage, headers) -> float | None:

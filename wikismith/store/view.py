@@ -95,6 +95,14 @@ class KBView:
             f"SELECT p.path FROM pages p JOIN provenance v ON v.page = p.path WHERE p.kind IN ({marks}) "
             "GROUP BY p.path HAVING count(*) >= 2 ORDER BY count(*) DESC, p.path LIMIT ?", (*kinds, limit))]
 
+    def page_titles(self, paths: set[str]) -> list[tuple[str, str, str]]:
+        """(path, title, kind) of each of `paths` that is a page."""
+        found = []
+        for chunk in _chunks(sorted(paths)):
+            marks = ", ".join("?" * len(chunk))
+            found += self.conn.execute(f"SELECT path, title, kind FROM pages WHERE path IN ({marks})", chunk).fetchall()
+        return found
+
     def page_counts(self) -> dict[str, int]:
         return dict(self.conn.execute("SELECT kind, count(*) FROM pages GROUP BY kind ORDER BY kind").fetchall())
 
