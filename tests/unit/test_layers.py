@@ -19,7 +19,7 @@ LAYERS = [
               "wikismith.markdown")),
     ("store", ("wikismith.store",)),
     ("parts", ("wikismith.ingest", "wikismith.llm", "wikismith.compile", "wikismith.wiki")),
-    ("ops", ("wikismith.ops",)),
+    ("ops", ("wikismith.ops", "wikismith.ask")),
     ("kb", ("wikismith.kb",)),
     ("front", ("wikismith.cli", "wikismith.web", "wikismith.mcp", "wikismith.__main__")),
 ]
