@@ -204,11 +204,35 @@ class KnowledgeBase:
             else:
                 report = q.with_model(self.store, client, question, language=language, on_delta=on_delta)
         if save:
-            from wikismith.ask.save import save as save_page
-
-            with self.command("query --save"):
-                report.saved = save_page(self.store, report, name)
+            report.saved = self.save_answer(report, name)
         return report
+
+    def chat(self, *, resume: int | None = None):
+        """A chat session (new, or resumed by id): ask(question) answers like query and remembers."""
+        from wikismith import envfile
+        from wikismith.ask.chat import Chat
+        from wikismith.llm import client_for
+
+        cfg = self.config
+        client = None if str(cfg.get("model", "offline")) == "offline" else client_for(cfg, envfile.environment(
+            self.root))
+        return Chat.start(self.store, client, resume=resume, language=str(cfg.get("language", "en")))
+
+    def chat_sessions(self):
+        from wikismith.ask.chat import SessionsReport
+
+        with self.store.snapshot() as view:
+            return SessionsReport(view.chat_sessions())
+
+    def chat_delete(self, session: int) -> bool:
+        return self.store.chat_delete(session)
+
+    def save_answer(self, report, name: str | None = None) -> str:
+        """Keep an answer (a query or chat report) as an exploration page, one transaction."""
+        from wikismith.ask.save import save
+
+        with self.command("save"):
+            return save(self.store, report, name)
 
     def history(self, *, limit: int | None = None):
         from wikismith.ops.history import history
@@ -250,10 +274,14 @@ class KnowledgeBase:
         return self.store.locked()
 
     def read_page(self, rel: str) -> str:
-        """A page's text, read under the lock so that it matches the registry at one committed state."""
-        with self.store.locked():
-            with open(self.store.path(rel), encoding="utf-8") as fh:
-                return fh.read()
+        """A page's text as the registry holds it, from one committed snapshot (whatever a writer is doing to the
+        file meanwhile); a file of the wiki that is not a page (index.md, log.md) is read as it is."""
+        with self.store.snapshot() as view:
+            text = view.page_text(rel)
+        if text is not None:
+            return text
+        with open(self.store.path(rel), encoding="utf-8") as fh:
+            return fh.read()
 
     @property
     def config(self) -> dict[str, object]:

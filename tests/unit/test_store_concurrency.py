@@ -132,7 +132,7 @@ def view(kb: KnowledgeBase) -> dict:
     conn = kb.store.conn
     with kb.store.locked():  # the lock is re-entrant: status() and read_page() inside see the same committed state
         status = kb.status().as_dict()
-        texts = {p: kb.read_page(p) for p in SAME}
+        texts = {p: _read(kb.store.path(p)) for p in SAME}  # the files, as a reader of the vault sees them
         extra_on_disk = os.path.exists(kb.store.path(EXTRA))
         rows = {path: (title, desc, body) for path, title, desc, body in conn.execute(
             "SELECT p.path, p.title, p.description, f.body FROM pages p JOIN pages_fts f ON f.rowid = p.id")}
@@ -140,6 +140,11 @@ def view(kb: KnowledgeBase) -> dict:
         with open(kb.store.path("wiki/log.md"), encoding="utf-8") as fh:
             last = fh.read().splitlines()[-1]
     return {"status": status, "texts": texts, "extra_on_disk": extra_on_disk, "rows": rows, "meta": meta, "last": last}
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
 
 
 def disagreements(seen: dict) -> list[str]:

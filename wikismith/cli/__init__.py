@@ -7,7 +7,7 @@ import sys
 import click
 
 from wikismith import __version__
-from wikismith.cli import add_command, ask_commands, config_command, kb_commands, maintain_commands
+from wikismith.cli import add_command, ask_commands, chat_command, config_command, kb_commands, maintain_commands
 
 
 class _Group(click.Group):
@@ -41,7 +41,8 @@ def cli(ctx: click.Context, kb_path: str | None) -> None:
     ctx.obj = {**(ctx.obj or {}), "kb": kb_path}
 
 
-for command in (kb_commands.init, add_command.add, ask_commands.search, ask_commands.query, maintain_commands.remove,
+for command in (kb_commands.init, add_command.add, ask_commands.search, ask_commands.query, chat_command.chat,
+                maintain_commands.remove,
                 maintain_commands.recompile, kb_commands.status, kb_commands.list_, maintain_commands.lint,
                 maintain_commands.history, maintain_commands.undo, kb_commands.doctor, config_command.config):
     cli.add_command(command)

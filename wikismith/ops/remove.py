@@ -2,6 +2,8 @@
 
 A document is named by its id, its name, the path or URL it came from, its PageIndex Cloud id, or a unique prefix
 (three characters at least) of any of them. A name that fits several documents lists them and changes nothing.
+An answer saved as an exploration page is removed the same way, by its name (`explorations/<slug>`, the slug or
+its title).
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from dataclasses import dataclass, field
 from wikismith import clock
 from wikismith.errors import UsageError
 from wikismith.store.mutation import Mutation
-from wikismith.wiki.merge import KIND_OF_FOLDER, build_removal
+from wikismith.wiki.merge import KIND_OF_FOLDER, build_page_removal, build_removal
 
 MIN_PREFIX = 3
 CLOUD = "pageindex-cloud:"
 
 
 def _keys(doc: dict) -> set[str]:
+    if doc.get("exploration"):  # a saved answer: by its page, its slug or its title
+        return {doc["id"], doc["id"].split("/", 1)[1], doc["name"]}
     keys = {doc["id"], doc["name"], doc["origin"]}
     if doc.get("source_path"):
         keys.add(doc["source_path"])
@@ -89,9 +93,11 @@ def plan_of(doc: dict, mutation: Mutation) -> Plan:
 
 
 def documents(store, names: list[str], cwd: str | None = None) -> list[dict]:
-    """The documents `names` mean, each once, in the order named."""
+    """The documents (or saved explorations) `names` mean, each once, in the order named."""
     with store.snapshot() as view:
-        every = view.documents()
+        every = view.documents() + [
+            {"id": path[len("wiki/"):-len(".md")], "name": title, "origin": "exploration", "source_path": None,
+             "raw_path": None, "exploration": path} for path, title, _ in view.kind_rows("exploration")]
     chosen: list[dict] = []
     for name in names:
         doc = resolve(every, name, cwd=cwd)
@@ -104,8 +110,13 @@ def plan(store, names: list[str], *, keep_raw: bool = False, cwd: str | None = N
     """The documents `names` mean and what removing each would do (nothing is changed)."""
     view = store.view()
     when = clock.now_iso()
-    return [(doc, plan_of(doc, build_removal(doc, view, when=when, keep_raw=keep_raw)))
-            for doc in documents(store, names, cwd)]
+    return [(doc, plan_of(doc, _removal(doc, view, when, keep_raw))) for doc in documents(store, names, cwd)]
+
+
+def _removal(doc: dict, view, when: str, keep_raw: bool) -> Mutation:
+    if doc.get("exploration"):
+        return build_page_removal(doc["exploration"], view, when=when)
+    return build_removal(doc, view, when=when, keep_raw=keep_raw)
 
 
 def remove(store, names: list[str], *, dry_run: bool = False, keep_raw: bool = False, cwd: str | None = None,
@@ -130,10 +141,11 @@ def remove(store, names: list[str], *, dry_run: bool = False, keep_raw: bool = F
         done: list[Mutation] = []
 
         def build(view, doc=doc):
-            fresh = view.document(doc["id"])
+            fresh = doc if doc.get("exploration") and view.kinds_of({doc["exploration"]}) \
+                else view.document(doc["id"])
             if fresh is None:
                 return None  # removed meanwhile by another process
-            done.append(build_removal(fresh, view, when=clock.now_iso(), keep_raw=keep_raw))
+            done.append(_removal(fresh, view, clock.now_iso(), keep_raw))
             return done[-1]
 
         if store.change(build) is not None:

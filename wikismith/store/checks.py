@@ -70,6 +70,11 @@ def _registry_findings(root: str, conn: sqlite3.Connection) -> list[Finding]:
     orphan_fts = conn.execute("SELECT count(*) FROM pages_fts WHERE rowid NOT IN (SELECT id FROM pages)").fetchone()[0]
     if orphan_fts:
         found.append(Finding("index", f"{orphan_fts} full-text rows belong to no page"))
+    stray_passages = conn.execute("SELECT count(*) FROM passages WHERE page NOT IN (SELECT path FROM pages)").fetchone()[0]
+    stray_passages += conn.execute("SELECT count(*) FROM passages_fts WHERE rowid NOT IN (SELECT id FROM passages)"
+                                   ).fetchone()[0]
+    if stray_passages:
+        found.append(Finding("index", f"{stray_passages} search rows belong to no page"))
     stray_links = conn.execute("SELECT count(*) FROM links WHERE page NOT IN (SELECT path FROM pages)").fetchone()[0]
     if stray_links:
         found.append(Finding("index", f"{stray_links} link rows belong to no page"))

@@ -187,6 +187,31 @@ def search_index(conn: sqlite3.Connection) -> None:
         registry.index_passages(conn, path, title, description, body or "")
 
 
+@migration
+def chat_tables(conn: sqlite3.Connection) -> None:
+    # Chat sessions: conversation state, kept apart from the wiki (see store/chat.py).
+    _run_script(
+        conn,
+        """
+        CREATE TABLE chat_sessions (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE chat_messages (
+            session INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            role TEXT NOT NULL,
+            content TEXT NOT NULL,
+            sources TEXT NOT NULL DEFAULT '[]',
+            at TEXT NOT NULL,
+            PRIMARY KEY (session, seq)
+        ) WITHOUT ROWID
+        """,
+    )
+
+
 def _section_of(body: str, document: str) -> str:
     start = body.find(f"<!-- source:{document} -->")
     end = body.find(f"<!-- /source:{document} -->", start)

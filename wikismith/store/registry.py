@@ -141,6 +141,8 @@ def dump(conn: sqlite3.Connection) -> dict:
         "SELECT p.page, p.seq, p.heading, p.first_page, p.last_page, p.text, f.title, f.aliases, f.description, "
         "t.body FROM passages p LEFT JOIN passages_fts f ON f.rowid = p.id LEFT JOIN passages_tri t "
         "ON t.rowid = p.id ORDER BY p.page, p.seq")]
+    chats = [list(r) for r in conn.execute("SELECT id, title, created_at, updated_at FROM chat_sessions ORDER BY id")]
+    chat_messages = [list(r) for r in conn.execute("SELECT * FROM chat_messages ORDER BY session, seq")]
     orphan_passages = conn.execute(
         "SELECT (SELECT count(*) FROM passages_fts WHERE rowid NOT IN (SELECT id FROM passages)) + "
         "(SELECT count(*) FROM passages_tri WHERE rowid NOT IN (SELECT id FROM passages)) + "
@@ -151,4 +153,5 @@ def dump(conn: sqlite3.Connection) -> dict:
     orphan_fts = conn.execute("SELECT count(*) FROM pages_fts WHERE rowid NOT IN (SELECT id FROM pages)").fetchone()[0]
     return {"documents": documents, "pages": pages, "provenance": provenance, "links": links, "candidates": candidates,
             "history": history, "history_files": history_files, "history_rows": history_rows,
-            "passages": passage_rows, "orphan_fts_rows": orphan_fts, "orphan_passage_rows": orphan_passages}
+            "passages": passage_rows, "chat_sessions": chats, "chat_messages": chat_messages,
+            "orphan_fts_rows": orphan_fts, "orphan_passage_rows": orphan_passages}

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import filelock
 
 from wikismith.errors import DirtyKnowledgeBase, LockTimeout, StoreError
-from wikismith.store import checks, db, fs, history, interrupts, layout, txn
+from wikismith.store import chat, checks, db, fs, history, interrupts, layout, txn
 from wikismith.store.mutation import Mutation
 from wikismith.store.view import KBView
 
@@ -251,6 +251,20 @@ class Store:
         fs.commit(conn, f"abandon {txn_id}")
         return (f"abandoned transaction {txn_id} ({label}); its journal and before-images are kept in "
                 f"{layout.QUARANTINE}/{txn_id}/")
+
+    # -- chat sessions: conversation state, written in their own small transactions -----------------------------
+
+    def chat_new(self, title: str) -> int:
+        with self.damage_is_store_error():
+            return chat.new_session(self.conn, title)
+
+    def chat_append(self, session: int, role: str, content: str, sources: list | None = None) -> None:
+        with self.damage_is_store_error():
+            chat.append(self.conn, session, role, content, sources)
+
+    def chat_delete(self, session: int) -> bool:
+        with self.damage_is_store_error():
+            return chat.delete(self.conn, session)
 
     def findings(self) -> list[checks.Finding]:
         """What is wrong with the store itself (schema, journal, scratch, registry against disk); under the lock."""

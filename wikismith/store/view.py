@@ -334,6 +334,18 @@ class KBView:
                 found.setdefault(command, set()).add(f"{tbl} row {key}")
         return {c: sorted(v) for c, v in sorted(found.items())}
 
+    # -- chat sessions ----------------------------------------------------------------------------------------------
+
+    def chat_sessions(self) -> list[dict]:
+        from wikismith.store import chat
+
+        return chat.sessions(self.conn)
+
+    def chat_messages(self, session: int) -> list[dict]:
+        from wikismith.store import chat
+
+        return chat.messages(self.conn, session)
+
     # -- the store's own state ------------------------------------------------------------------------------------
 
     def pending(self) -> list[tuple[str, str, str]]:

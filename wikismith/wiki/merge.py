@@ -90,6 +90,14 @@ def build_removal(doc: dict, view: KBView, *, when: str, keep_raw: bool = False)
     return m
 
 
+def build_page_removal(path: str, view: KBView, *, when: str) -> Mutation:
+    """Take out one page no document feeds (an exploration): the page goes, links to it become plain text."""
+    work = Work(view, f"remove {path}")
+    work.delete(path)
+    unlink_referrers(work)
+    return settle(work, (when, "remove", pages.target_of(path)))
+
+
 def settle(work: Work, log: tuple[str, str, str], **options) -> Mutation:
     """Summaries whose pages came or went list them again; then the Mutation."""
     for doc_id in sorted(work.relink - work.gone):
