@@ -131,7 +131,7 @@ def test_a_page_you_wrote_on_is_kept_and_your_links_to_deleted_pages_become_text
 
 
 def test_add_then_remove_leaves_raw_and_wiki_byte_identical_for_every_corpus_document(tmp_path, fixed_clock,
-                                                                                      capsys):
+                                                                                      capsys, monkeypatch):
     """For every document D of the shared corpus, in a KB holding all the others: add D, remove D, and raw/ and
     wiki/ are exactly as before (log.md aside). The CLI runs in this process: the same entry point, 600 times."""
     from wikismith.cli import cli as entry
@@ -143,6 +143,17 @@ def test_add_then_remove_leaves_raw_and_wiki_byte_identical_for_every_corpus_doc
         out, err = capsys.readouterr()
         return code, out, err
 
+    import wikismith.ingest as ingest
+
+    converted = {}
+    real = ingest.convert
+
+    def convert_once(path, limits=ingest.Limits()):  # what is under test is the merge, not the converters
+        if (path, limits) not in converted:
+            converted[(path, limits)] = real(path, limits)
+        return converted[(path, limits)]
+
+    monkeypatch.setattr(ingest, "convert", convert_once)
     kb = tmp_path / "kb"
     assert call(capsys, "init", kb)[0] == 0
     files = sorted(p for p in CORPUS.rglob("*") if p.is_file() and not p.name.startswith(".")

@@ -52,11 +52,18 @@ class Chat:
         return list(reversed(kept))
 
     def ask(self, question: str, on_delta=None) -> q.QueryReport:
+        report = self.answer(question, on_delta)
+        self.remember(question, report)
+        return report
+
+    def answer(self, question: str, on_delta=None) -> q.QueryReport:
+        """The answer, not yet part of the session (a front end may drop it: Ctrl-C)."""
         if self.client is None:
-            report = q.offline(self.store, question)
-        else:
-            report = q.with_model(self.store, self.client, question, language=self.language, on_delta=on_delta,
-                                  history=self.history())
+            return q.offline(self.store, question)
+        return q.with_model(self.store, self.client, question, language=self.language, on_delta=on_delta,
+                            history=self.history())
+
+    def remember(self, question: str, report: q.QueryReport) -> None:
         self.store.chat_append(self.session, "user", question)
         self.store.chat_append(self.session, "assistant", report.answer, [s.as_dict() for s in report.sources])
         self.turns += [{"role": "user", "content": question}, {"role": "assistant", "content": report.answer}]

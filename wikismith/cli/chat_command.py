@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from wikismith.cli.common import console, open_kb, print_json
+from wikismith.errors import WikismithError
 
 COMMANDS = {
     "/help": "this list",
@@ -87,28 +88,60 @@ def _repl(kb, session, out) -> None:
             continue
         try:
             _answer(session, line, out)
-        except KeyboardInterrupt:
-            out.print("\n(answer cancelled)", markup=False)
+        except WikismithError as exc:  # a failed answer ends the answer, not the session
+            out.print(f"wikismith: {exc}", markup=False)
 
 
 def _answer(session, question: str, out) -> None:
+    """Answer in a worker thread, so that Ctrl-C here drops the answer in progress (whatever the HTTP client does
+    with the signal) and the session goes on; a dropped answer is not remembered."""
+    import threading
+
     from rich.live import Live
     from rich.markdown import Markdown
 
     streamed: list[str] = []
+    dropped = False
     live = Live(Markdown(""), console=out, refresh_per_second=12)
 
     def on_delta(piece: str) -> None:
+        if dropped:
+            return
         if not streamed:
             live.start()
         streamed.append(piece)
         live.update(Markdown("".join(streamed)))
 
+    outcome: dict = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            outcome["report"] = session.answer(question, on_delta if out.is_terminal else None)
+        except BaseException as exc:  # handed to the waiting thread
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    # A daemon thread: a dropped answer's request may still be waiting on the network; leaving must not wait for it.
+    threading.Thread(target=work, daemon=True, name="chat-answer").start()
     try:
-        report = session.ask(question, on_delta=on_delta if out.is_terminal else None)
-    finally:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        dropped = True
         if streamed:
             live.stop()
+        out.print("\n(answer cancelled)", markup=False)
+        return
+    if "error" in outcome:
+        if streamed:
+            live.stop()
+        raise outcome["error"]
+    report = outcome["report"]
+    if streamed:
+        live.stop()
+    session.remember(question, report)
     if not streamed:
         out.print(Markdown(report.answer) if out.is_terminal else report.answer, markup=False)
 

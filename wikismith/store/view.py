@@ -216,13 +216,13 @@ class KBView:
         if trigram:
             sql = ("SELECT p.page, g.kind, g.title, p.heading, p.first_page, p.last_page, bm25(passages_tri), "
                    "p.id, "
-                   "snippet(passages_tri, 1, '**', '**', '…', 24), p.text FROM passages_tri "
+                   "snippet(passages_tri, -1, '**', '**', '…', 24), p.text FROM passages_tri "
                    "JOIN passages p ON p.id = passages_tri.rowid JOIN pages g ON g.path = p.page "
                    f"WHERE passages_tri MATCH ?{where} ORDER BY bm25(passages_tri) LIMIT ?")
         else:
             weights = ", ".join(str(w) for w in self.SEARCH_WEIGHTS)
             sql = ("SELECT p.page, g.kind, g.title, p.heading, p.first_page, p.last_page, "
-                   f"bm25(passages_fts, {weights}), p.id, snippet(passages_fts, 4, '**', '**', '…', 24), p.text "
+                   f"bm25(passages_fts, {weights}), p.id, snippet(passages_fts, -1, '**', '**', '…', 24), p.text "
                    "FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid JOIN pages g ON g.path = p.page "
                    f"WHERE passages_fts MATCH ?{where} ORDER BY bm25(passages_fts, {weights}) LIMIT ?")
         rows = self.conn.execute(sql, (*params, limit)).fetchall()
