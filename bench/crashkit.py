@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from wikismith.ops import doctor
-from wikismith.store import faults, snapshot, txn
+from wikismith.store import chat, faults, snapshot, txn
 from wikismith.store.store import Store
 
 MODES = ("error-once", "error-forever", "crash", "torn", "crash-during-recovery")
@@ -106,15 +106,18 @@ def _fork(fn: Callable[[], None], spec: str | None, states_of: str | None) -> tu
 
 
 def _record_states(root: str, states: list[dict]) -> None:
-    """Snapshot the KB after every transaction the workload commits (in the child running it)."""
-    real = txn.apply
+    """Snapshot the KB after every transaction the workload commits, and after every chat commit (conversation
+    state, committed on its own), in the child running it."""
+    def recording(real):
+        def run(*args, **kwargs):
+            result = real(*args, **kwargs)
+            states.append(snapshot.state(root))
+            return result
+        return run
 
-    def apply(*args, **kwargs):
-        result = real(*args, **kwargs)
-        states.append(snapshot.state(root))
-        return result
-
-    txn.apply = apply
+    txn.apply = recording(txn.apply)
+    chat.new_session = recording(chat.new_session)
+    chat.append = recording(chat.append)
 
 
 def _interrupted(mode: str, k: int, status: int, passed: int) -> bool:

@@ -408,3 +408,29 @@ WORKLOADS.update({
     "undo-remove": undo_remove,
     "undo-refused": undo_refused,
 })
+
+
+# -- asking: saved answers (issue 11) -------------------------------------------------------------------------------
+
+def query_save() -> Workload:
+    build, _ = _kb_with(THREE_PEPS)
+    return Workload("query-save", build,
+                    lambda root: _cli("--kb", root, "query", "What are function annotations?", "--save"), warm=True)
+
+
+def chat_save() -> Workload:
+    """A chat asks (two chat commits) and saves the answer (a transaction), as `/save` does."""
+    build, _ = _kb_with(THREE_PEPS)
+
+    def action(root: str) -> None:
+        kb = KnowledgeBase.open(root, argv=["chat"])
+        try:
+            session = kb.chat()
+            session.ask("How are union types written?")
+            kb.save_answer(session.last, "union types")
+        finally:
+            kb.close()
+    return Workload("chat-save", build, action, warm=True)
+
+
+WORKLOADS.update({"query-save": query_save, "chat-save": chat_save})

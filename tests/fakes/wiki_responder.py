@@ -17,6 +17,8 @@ def respond(request: dict):
     system = request["messages"][0]["content"]
     user = request["messages"][-1]["content"]
     kind = system.split("\n", 1)[0].removeprefix("wikismith-task: ").strip()
+    if kind == "agent":
+        return _agent(request)
     return ANSWERS[kind](user)
 
 
@@ -67,5 +69,25 @@ def _lint(user: str) -> dict:
     return {"findings": [{"kind": "gap", "detail": f"{m.group(1) if m else 'This page'} says nothing of its history."}]}
 
 
+def _answer(user: str) -> str:
+    """A grounded answer citing the first passage it was given."""
+    link = re.search(r"Passage 1 - (\[\[[^\]]+\]\])", user)
+    body = user.split("\n", 3)[-1]
+    return f"{_sentences(body, 1)[0]} {link.group(1) if link else ''}".strip()
+
+
 ANSWERS = {"summary": _summary, "plan": _plan, "sections": _sections, "node": _node, "overview": _overview,
-           "lint": _lint}
+           "lint": _lint, "answer": _answer}
+
+
+def _agent(request: dict):
+    """Search first; then read the first page the search found; then answer citing it."""
+    messages = request["messages"]
+    tool_results = [m["content"] for m in messages if m.get("role") == "tool"]
+    question = next(m["content"] for m in messages if m.get("role") == "user")
+    if not tool_results:
+        return ("tools", [{"name": "search", "arguments": {"query": question}}])
+    found = re.search(r"\[\[([^\]]+)\]\]", tool_results[0])
+    if len(tool_results) == 1 and found:
+        return ("tools", [{"name": "read_page", "arguments": {"page": found.group(1)}}])
+    return f"{_sentences(tool_results[-1], 1)[0]} [[{found.group(1)}]]" if found else "NOT FOUND"

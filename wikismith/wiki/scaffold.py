@@ -14,7 +14,7 @@ This folder is a wiki compiled by wikismith from the documents in `../raw/`. It 
 - `summaries/` - one page per document: what it is, its key points, its outline, and links to what it touches.
 - `concepts/` - ideas that recur across documents. A short overview, then one section per source document.
 - `entities/` - people, organisations, products, standards, identifiers; built like concept pages.
-- `explorations/` - answers to questions, saved as pages.
+- `explorations/` - answers to questions, saved with `wikismith query --save` or `/save` in `wikismith chat`.
 - `reports/` - reports of checks, saved as pages.
 
 ## Rules the compiler follows
