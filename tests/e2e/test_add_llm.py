@@ -192,3 +192,21 @@ def test_remove_calls_no_model_but_refreshes_the_overviews_it_changed_and_recomp
     (doc,) = json.loads(out)["documents"]
     assert doc["status"] == "would-recompile" and doc["usage"]["estimated"] and doc["usage"]["calls"] >= 3
     assert len(fake.requests) == before, "a dry run makes no model call"
+
+
+def test_lint_with_a_model_reads_a_bounded_sample_and_reports_its_cost(llm_kb, fake, tmp_path, run_cli):
+    code, report, err = _add(llm_kb, _pep(tmp_path, "pep-0526.rst", "pep-0604.rst", "pep-0484.rst"))
+    assert code == 0, err
+    import json
+
+    before = len(fake.requests)
+    code, out, err = run_cli("lint", "--json", kb=llm_kb, env={"OPENAI_API_KEY": KEY})
+    lint = json.loads(out)
+    calls = fake.requests[before:]
+    assert calls and all(r["messages"][0]["content"].startswith("wikismith-task: lint") for r in calls)
+    assert len(calls) <= 5, "a bounded sample of pages"
+    assert lint["llm"]["estimate"]["calls"] == len(calls) == lint["llm"]["usage"]["calls"]
+    assert any(f["kind"] == "gap" for f in lint["findings"])
+    before = len(fake.requests)
+    assert run_cli("lint", "--no-llm", "--json", kb=llm_kb, env={"OPENAI_API_KEY": KEY})[0] in (0, 1)
+    assert len(fake.requests) == before, "--no-llm makes no call"

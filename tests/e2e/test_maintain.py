@@ -338,3 +338,16 @@ def test_history_keeps_the_before_images_of_the_last_history_keep_commands(tmp_k
     code, _, err = cli("undo", "-y", "2", kb=tmp_kb)
     assert code == 1 and "no command 2" in err
     healthy(tmp_kb)
+
+
+def test_recompile_all_gives_the_wiki_a_new_kb_of_the_same_documents_has(peps, tmp_path):
+    kb, folder = peps
+    summary = kb / "wiki/summaries/pep-0526.md"
+    summary.write_text(summary.read_text().replace("## Key points", "## Points I rewrote by hand"))
+    (kb / "wiki/sources/pep-3107.md").unlink()
+    assert cli("recompile", "--all", "-y", kb=kb)[0] == 0
+    fresh = tmp_path / "fresh"
+    assert cli("init", fresh)[0] == 0
+    for name in ("pep-3107.rst", "pep-0526.rst", "pep-0484.rst"):  # another order, too
+        assert add(fresh, folder / name)[0] == 0
+    assert tree(kb) == tree(fresh)
