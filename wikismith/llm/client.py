@@ -186,14 +186,8 @@ class LLMClient:
                             yield text
                         if choice.finish_reason == "length":
                             failure = _Retry(f"answer truncated at max_tokens={self.settings.max_tokens}", 0)
-            except openai.APITimeoutError:
-                failure = _Retry(f"no answer within {self.settings.timeout:g} s")
-            except openai.APIConnectionError:
-                failure = _Retry(f"could not connect to {self.settings.base_url}")
-            except openai.APIStatusError as exc:
-                failure = self._status_failure(kind, exc)
             except (openai.OpenAIError, ValueError) as exc:
-                failure = _Retry(f"unreadable response ({type(exc).__name__})", 0)
+                failure = self._transport_failure(kind, exc)
         if failure is not None:
             raise failure
 
@@ -249,14 +243,8 @@ class LLMClient:
                 raw = client.chat.completions.with_raw_response.create(**request)
                 completion = raw.parse()
                 headers = raw.headers
-        except openai.APITimeoutError:
-            failure = _Retry(f"no answer within {self.settings.timeout:g} s")
-        except openai.APIConnectionError:
-            failure = _Retry(f"could not connect to {self.settings.base_url}")
-        except openai.APIStatusError as exc:
-            failure = self._status_failure(kind, exc)
         except (openai.OpenAIError, ValueError) as exc:
-            failure = _Retry(f"unreadable response ({type(exc).__name__})", 0)
+            failure = self._transport_failure(kind, exc)
         if failure is not None:
             raise failure
 
@@ -270,6 +258,17 @@ class LLMClient:
         if choice.message is None:
             raise _Retry("empty answer", 0)
         return choice
+
+    def _transport_failure(self, kind: str, exc: Exception) -> Exception:
+        """What a failed request means: a _Retry (with its wait), or an LLMError that no retry would mend."""
+        openai = self._openai
+        if isinstance(exc, openai.APITimeoutError):  # before APIConnectionError: it is one
+            return _Retry(f"no answer within {self.settings.timeout:g} s")
+        if isinstance(exc, openai.APIConnectionError):
+            return _Retry(f"could not connect to {self.settings.base_url}")
+        if isinstance(exc, openai.APIStatusError):
+            return self._status_failure(kind, exc)
+        return _Retry(f"unreadable response ({type(exc).__name__})", 0)
 
     def _accept(self, content: str, validate: Callable[[object], T]) -> T:
         try:

@@ -144,7 +144,7 @@ def findings(view) -> list[Finding]:
         out.append(Finding("not-registered", path, "a file the KB does not know (yours?): reported, never removed"))
 
     raw = view.raw_paths()
-    for rel in _files_under(view, "raw"):
+    for rel in view.files_under("raw"):
         if rel not in raw:
             out.append(Finding("raw-orphan", rel, "no document names this file"))
     for rel, doc_id in sorted(raw.items()):
@@ -167,16 +167,6 @@ def findings(view) -> list[Finding]:
 
     out += _near_duplicates(p.registered)
     return out
-
-
-def _files_under(view, top: str) -> list[str]:
-    import os
-
-    found = []
-    for folder, dirs, files in os.walk(view.path(top)):
-        dirs.sort()
-        found += [os.path.relpath(os.path.join(folder, n), view.root).replace(os.sep, "/") for n in sorted(files)]
-    return found
 
 
 _TRAILING = re.compile(r"\s+(type|types|class|object|objects)$")

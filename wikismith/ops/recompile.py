@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from wikismith import clock
 from wikismith.errors import WikismithError
-from wikismith.ops.remove import resolve
+from wikismith.ops.remove import documents
 
 
 @dataclass
@@ -31,16 +31,10 @@ class RecompileReport:
 
 
 def chosen(store, names: list[str], every: bool, cwd: str | None = None) -> list[dict]:
-    with store.snapshot() as view:
-        documents = view.documents()
     if every:
-        return sorted(documents, key=lambda d: (d["added_at"], d["id"]))
-    picked: list[dict] = []
-    for name in names:
-        doc = resolve(documents, name, cwd=cwd)
-        if doc["id"] not in {d["id"] for d in picked}:
-            picked.append(doc)
-    return picked
+        with store.snapshot() as view:
+            return sorted(view.documents(), key=lambda d: (d["added_at"], d["id"]))
+    return documents(store, names, cwd, explorations=False)
 
 
 def recompile(store, names: list[str], *, every: bool = False, dry_run: bool = False, cwd: str | None = None,

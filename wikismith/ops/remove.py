@@ -92,12 +92,13 @@ def plan_of(doc: dict, mutation: Mutation) -> Plan:
     )
 
 
-def documents(store, names: list[str], cwd: str | None = None) -> list[dict]:
-    """The documents (or saved explorations) `names` mean, each once, in the order named."""
+def documents(store, names: list[str], cwd: str | None = None, *, explorations: bool = True) -> list[dict]:
+    """The documents (or, with explorations, saved answers) `names` mean, each once, in the order named."""
     with store.snapshot() as view:
-        every = view.documents() + [
+        every = view.documents() + ([
             {"id": path[len("wiki/"):-len(".md")], "name": title, "origin": "exploration", "source_path": None,
              "raw_path": None, "exploration": path} for path, title, _ in view.kind_rows("exploration")]
+            if explorations else [])
     chosen: list[dict] = []
     for name in names:
         doc = resolve(every, name, cwd=cwd)
