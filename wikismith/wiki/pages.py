@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from wikismith.markdown import code_identifiers
+from wikismith.markdown import code_identifiers, headings
 from wikismith.wiki import frontmatter, scaffold
 from wikismith.wiki.links import link
 
@@ -43,9 +43,40 @@ def with_front_matter(meta: dict, body: str) -> str:
     return frontmatter.render(meta) + "\n" + body.lstrip("\n")
 
 
+SOURCE_KEYS = ("type", "title", "description", "sources", "origin")
+
+
 def render_source(doc_id: str, title: str, description: str, origin: str, markdown: str) -> str:
+    """The converted document under one front matter and one H1: the document's own front matter (a PEP's header)
+    joins the page's, a heading that repeats the title goes, and the document's headings move down a level when it
+    has H1s of its own."""
     meta = {"type": "source", "title": title, "description": description, "sources": [doc_id], "origin": origin}
-    return with_front_matter(meta, f"{heading(title)}\n\n{markdown.strip()}\n")
+    own, body = frontmatter.parse(markdown) if markdown.startswith("---") else ({}, markdown)
+    meta.update((key, value) for key, value in own.items() if key not in SOURCE_KEYS and _plain_value(value))
+    return with_front_matter(meta, f"{heading(title)}\n\n{one_h1(body, title).strip()}\n")
+
+
+def _plain_value(value) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return all(item is None or isinstance(item, (str, int, float, bool)) for item in items)
+
+
+def one_h1(markdown: str, title: str) -> str:
+    """`markdown` with no H1 left: a first heading that repeats `title` dropped, then every heading one level
+    deeper (at most 6) when an H1 remains."""
+    from wikismith.ingest.headings import clean_title
+
+    found = headings(markdown)
+    lines = markdown.split("\n")
+    first = next((index for index, line in enumerate(lines) if line.strip()), None)
+    if found and found[0].line == first and clean_title(found[0].title).casefold() == clean_title(title).casefold():
+        del lines[first:first + found[0].lines]
+        found = headings("\n".join(lines))
+    if not any(h.level == 1 for h in found):
+        return "\n".join(lines)
+    for h in reversed(found):
+        lines[h.line:h.line + h.lines] = [f"{'#' * min(h.level + 1, 6)} {h.title}"]
+    return "\n".join(lines)
 
 
 def render_tree_json(tree: dict) -> str:
