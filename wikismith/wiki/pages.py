@@ -83,14 +83,15 @@ def render_tree_json(tree: dict) -> str:
     return json.dumps(tree, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def render_tree(node: dict, depth: int = 0) -> list[str]:
-    """A long document's tree as nested bullets with page ranges."""
+def render_tree(node: dict, depth: int = 0, paged: bool = True) -> list[str]:
+    """A long document's tree as nested bullets, with page ranges when the document has pages (a tree over the
+    heading sections of a text shows none: its "pages" are section numbers)."""
     lines = []
     pages = f"p. {node['first_page']}" + (f"-{node['last_page']}" if node["last_page"] != node["first_page"] else "")
     summary = f" - {node['summary']}" if node.get("summary") else ""
-    lines.append(f"{'  ' * depth}- **{node['title']}** ({pages}){summary}")
+    lines.append(f"{'  ' * depth}- **{node['title']}**{f' ({pages})' if paged else ''}{summary}")
     for child in node.get("children", []):
-        lines.extend(render_tree(child, depth + 1))
+        lines.extend(render_tree(child, depth + 1, paged))
     return lines
 
 
@@ -108,7 +109,7 @@ def render_summary(doc_id: str, draft, linked: dict[str, list[tuple[str, str]]],
         out += ["## Structure", ""]
         roots = draft.tree.get("children") or [draft.tree]
         for node in roots:
-            out += render_tree(node)
+            out += render_tree(node, paged=draft.page_count is not None)
         out.append("")
     elif draft.outline:
         out += ["## Outline", ""]
