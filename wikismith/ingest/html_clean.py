@@ -21,7 +21,7 @@ _APPARATUS = re.compile(r"(references|notes|footnotes|citations|bibliography|ext
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _CITATION_TEXT = re.compile(r"\\?\[\s*(?:\d{1,4}|[a-z]|note \d+|nb \d+|citation needed)\s*\\?\]|\^|↑|citation needed"
                             r"|\d{1,4}", re.IGNORECASE)
-_MD_LINK = re.compile(r"(?<!!)\[((?:\\.|[^\[\]\n\\])*)\]\(([^()\s]*)(?:\s+\"[^\"\n]*\")?\)")
+_MD_LINK = re.compile(r"(?<!!)\[((?:\\.|[^\[\]\\])*)\]\(([^()\s]*)(?:\s+\"[^\"\n]*\")?\)")  # text may wrap
 
 
 def strip_apparatus(data: bytes) -> bytes:

@@ -233,12 +233,20 @@ def _directive(name: str):
                 return []
             container = nodes.container()
             label = PROSE_DIRECTIVES[short]
-            if label or argument:
+            if label.endswith(" version") and argument:  # `.. versionadded:: 3.4 text`: a version, then prose
+                version, rest = (argument.split(None, 1) + [""])[:2]
                 lead = nodes.paragraph()
-                if label:
-                    lead += nodes.emphasis(text=f"{label} {argument}".strip() + ".")
-                elif argument:
-                    lead += nodes.literal(text=argument)
+                lead += nodes.emphasis(text=f"{label} {version}" + (":" if rest.strip() else "."))
+                if rest.strip():
+                    lead += nodes.Text(" ")
+                    lead += self.state.inline_text(" ".join(rest.split()), self.lineno)[0]
+                container += lead
+            elif label or argument:
+                lead = nodes.paragraph()
+                lead += nodes.emphasis(text=f"{label}{':' if argument else '.'}") if label else nodes.literal(text=argument)
+                if label and argument:
+                    lead += nodes.Text(" ")
+                    lead += self.state.inline_text(" ".join(argument.split()), self.lineno)[0]
                 container += lead
             self.state.nested_parse(self.content, self.content_offset, container)
             return [container]
