@@ -14,6 +14,7 @@ _ADMONITIONS = ("attention", "caution", "danger", "error", "hint", "important", 
 _DROP = {"comment", "target", "substitution_definition", "system_message", "pending", "raw", "image", "decoration",
          "meta", "title", "subtitle", "colspec", "generated"}
 _MARKERS = {"footnote_reference", "citation_reference"}  # dropped with the space before them
+_IDENTIFIER = re.compile(r"(?<![\w`*])(__[A-Za-z0-9]\w*?__|_{1,2}[A-Za-z]\w*(?<!_))(?![\w`])")
 _LINE_START = re.compile(r"([#>+\-=]|\d+[.)])(?=\s|$)")
 
 
@@ -141,7 +142,7 @@ class _Writer:
     def span(self, node) -> str:
         tag = node.tagname
         if tag == "#text":
-            return _escape(node.astext())
+            return _text(node.astext())
         if tag in _DROP:
             return ""
         if tag in _MARKERS:
@@ -194,6 +195,12 @@ def _code(text: str) -> str:
     ticks = "`" * (max([0] + [len(m) for m in re.findall(r"`+", text)]) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _text(text: str) -> str:
+    """Plain text as Markdown: bare identifiers (`__init__`, `_private`) in code spans, markup characters escaped."""
+    parts = _IDENTIFIER.split(text)
+    return "".join(_code(part) if index % 2 else _escape(part) for index, part in enumerate(parts))
 
 
 def _escape(text: str) -> str:
