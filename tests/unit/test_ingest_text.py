@@ -7,7 +7,8 @@ import codecs
 import pytest
 
 from wikismith.ingest import ConversionError, convert
-from wikismith.ingest.headings import find_headings, rst_to_markdown
+from wikismith.ingest.headings import find_headings
+from wikismith.ingest.rst import rst_to_markdown
 from wikismith.ingest.text import decode_bytes
 
 
@@ -63,12 +64,12 @@ def test_titles(tmp_path):
 
 def test_rst_sections_become_atx_headings_by_order_of_appearance():
     source = ("Title\n=====\n\nIntro.\n\nPart\n----\n\nBody::\n\n  # a comment\n  code\n\n"
-              "Another\n=======\n\n+-----+\n| a   |\n+=====+\n\n=====  =====\nA      B\n=====  =====\n")
+              "Another\n=======\n\n+-----+\n| a   |\n+=====+\n| b   |\n+-----+\n\n=====  =====\nA      B\n=====  =====\n")
     markdown, title = rst_to_markdown(source)
-    assert title is None  # "=" is used twice: no single document title
+    assert title is None  # two top-level sections: no single document title
     assert [(h.level, h.title) for h in find_headings(markdown)] == [(1, "Title"), (2, "Part"), (1, "Another")]
-    assert "  # a comment" in markdown and "+=====+" in markdown and "=====  =====" in markdown
-
+    assert "```\n# a comment\ncode\n```" in markdown  # the literal block is fenced code, its comment no heading
+    assert "| a |\n|---|\n| b |" in markdown and "| A | B |" in markdown  # grid and simple tables
 
 def test_markdown_headings_skip_fences_and_front_matter():
     markdown = "---\ntitle: x\n---\n# One\n\n~~~\n# no\n~~~\n\n## Two ##\n\nPara\n---\n\n- item\n---\n"

@@ -137,12 +137,28 @@ def _header(lines: list[str], out: list[Block]) -> int:
     return i if i > start else 0
 
 
+def _front_matter(lines: list[str], out: list[Block]) -> int:
+    """The "title" and "author" blocks of a YAML front matter (`title`, `authors` as a list or `author`), as a
+    converted PEP header has them. Returns 0: the lines were consumed already."""
+    from wikismith.wiki.frontmatter import parse
+
+    meta, _ = parse("\n".join(lines) + "\n")
+    if isinstance(meta.get("title"), str) and meta["title"].strip():
+        out.append(Block("title", clean_inline(meta["title"]), 0))
+    for key in ("authors", "author"):
+        value = meta.get(key)
+        for person in value if isinstance(value, list) else [value] if isinstance(value, str) else []:
+            if str(person).strip():
+                out.append(Block("author", " ".join(str(person).split()), 0))
+    return 0
+
+
 def blocks(text: str) -> list[Block]:
     """The prose blocks of a Markdown or reStructuredText document, in order."""
     lines = text[:MAX_CHARS].splitlines()
     out: list[Block] = []
     i = front_matter_end(lines)
-    i += _header(lines[i:], out) if i == 0 else 0
+    i += _header(lines[i:], out) if i == 0 else _front_matter(lines[:i], out)
     para: list[str] = []
     para_kind, para_line, para_indent = "para", 0, 0
     skip_indent = -1  # skipping an indented block (literal block, directive) deeper than this indent

@@ -1,5 +1,8 @@
 """HTML → the page's main content as markdown (trafilatura), with a plain lxml text conversion as the fallback.
 
+Navigation, citation markers, footnotes and reference lists are stripped first (wikismith.ingest.html_clean), and
+links into the page or the site become text: only links to the web stay links.
+
 Images are skipped. A page with no text at all is refused.
 """
 
@@ -8,6 +11,7 @@ from __future__ import annotations
 import re
 
 from wikismith.ingest.document import ConversionError, ConvertedDocument
+from wikismith.ingest.html_clean import strip_apparatus, unlink_local
 from wikismith.ingest.text import stem_title
 
 _BLOCKS = ("p", "div", "section", "article", "li", "tr", "br", "pre", "blockquote", "table", "ul", "ol", "dd", "dt")
@@ -20,23 +24,25 @@ def convert_html(path: str) -> ConvertedDocument:
     if not data.strip():
         raise ConversionError(path, "is empty")
     warnings: list[str] = []
-    markdown, title = _trafilatura(data)
+    content = strip_apparatus(data)
+    markdown, title = _trafilatura(content, data)
     if not markdown.strip():
-        markdown = _collapse(_plain(data))
+        markdown = _collapse(_plain(content))
         if markdown.strip():
             warnings.append("main content not found; converted the whole page as plain text")
     if not markdown.strip():
         raise ConversionError(path, "no readable text in the HTML")
     title = title or _html_title(data) or stem_title(path)
-    return ConvertedDocument(title=title, kind="html", markdown=_tidy(markdown), warnings=warnings)
+    return ConvertedDocument(title=title, kind="html", markdown=_tidy(unlink_local(markdown)), warnings=warnings)
 
 
-def _trafilatura(data: bytes) -> tuple[str, str | None]:
+def _trafilatura(content: bytes, data: bytes) -> tuple[str, str | None]:
+    """(the main content of `content` as markdown, the title from the metadata of the whole page `data`)."""
     import trafilatura
 
     try:
         markdown = trafilatura.extract(
-            data, output_format="markdown", include_links=True, include_tables=True, include_formatting=True,
+            content, output_format="markdown", include_links=True, include_tables=True, include_formatting=True,
             include_comments=False, include_images=False, deduplicate=False, with_metadata=False,
         ) or ""
     except RecursionError:

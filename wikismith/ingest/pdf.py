@@ -17,6 +17,9 @@ from wikismith.ingest.text import stem_title
 _JUNK = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ufffe\uffff\ue000-\uf8ff]")
 _MAX_OUTLINE = 10_000
 _BAD_TITLES = {"", "untitled", "(anonymous)", "(unspecified)", "unknown", "microsoft word"}
+_HEADING_CHARS = 1500  # a title is near the top of the first page
+_GENERIC_HEADINGS = {"contents", "table of contents", "abstract", "introduction", "preface", "inhalt",
+                     "inhaltsverzeichnis", "summary", "overview"}
 
 
 def convert_pdf(path: str, max_text_chars: int) -> ConvertedDocument:
@@ -40,7 +43,7 @@ def convert_pdf(path: str, max_text_chars: int) -> ConvertedDocument:
                     path, f"extracted text passes the limit of {max_text_chars:,} characters (at page {index + 1})")
             pages.append(text)
         outline = _outline(document, page_count)
-        title = _metadata_title(document) or stem_title(path)
+        title = _metadata_title(document) or _first_heading(document) or stem_title(path)
     finally:
         document.close()
     warnings = []
@@ -102,3 +105,56 @@ def _metadata_title(document) -> str | None:
     if title.lower() in _BAD_TITLES or len(title) > 300:
         return None
     return title
+
+
+def _first_heading(document) -> str | None:
+    """The first page's title: the lines near its top set in its largest type, when that type is clearly larger
+    than the page's body text and the lines read as a title (not a numbered section or "Contents")."""
+    lines = _sized_lines(document)
+    if not lines:
+        return None
+    sizes = sorted(size for size, _ in lines)
+    body = sizes[len(sizes) // 2]
+    top = lines[:10]
+    largest = max(size for size, _ in top)
+    if largest < body * 1.2:
+        return None
+    start = next(index for index, (size, _) in enumerate(top) if size == largest)
+    run = []
+    for size, text in top[start:]:
+        if size != largest:
+            break
+        run.append(text)
+    title = " ".join(" ".join(run).split())
+    bare = re.sub(r"^\d+(\.\d+)*\.?\s+", "", title)
+    if bare != title or bare.lower() in _GENERIC_HEADINGS or len(title) > 150 or len(title.split()) > 20:
+        return None
+    return title if sum(ch.isalpha() for ch in title) >= len(title) / 2 else None
+
+
+def _sized_lines(document) -> list[tuple[float, str]]:
+    """(largest font size, text) of each line at the top of the first page."""
+    import pypdfium2.raw as pdfium_c
+
+    page = document[0]
+    try:
+        textpage = page.get_textpage()
+        try:
+            lines, current, size = [], [], 0.0
+            for index in range(min(textpage.count_chars(), _HEADING_CHARS)):
+                char = chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, index))
+                if char in "\r\n":
+                    if current:
+                        lines.append((round(size, 1), "".join(current)))
+                    current, size = [], 0.0
+                elif not _JUNK.match(char):
+                    current.append(char)
+                    if char.strip():
+                        size = max(size, pdfium_c.FPDFText_GetFontSize(textpage.raw, index))
+            if current:
+                lines.append((round(size, 1), "".join(current)))
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+    return [(size, text) for size, text in lines if text.strip()]

@@ -1,8 +1,9 @@
 """Markdown, reStructuredText and plain text, read as they are.
 
 Decoding: UTF-8; UTF-8/16/32 with a byte-order mark; otherwise the charset that charset-normalizer detects, with a
-warning. NUL bytes are stripped, with a warning. Line endings become `\\n`. RST section titles become ATX headings;
-nothing else is rewritten.
+warning. NUL bytes are stripped, with a warning. Line endings become `\\n`. reStructuredText is
+converted to Markdown by docutils (see wikismith.ingest.rst); Markdown loses only mdBook's `{{#include}}`-style
+directives (wikismith.ingest.mdbook).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import os
 import re
 
 from wikismith.ingest.document import ConversionError, ConvertedDocument
-from wikismith.ingest.headings import clean_title, find_headings, front_matter_end, rst_to_markdown
+from wikismith.ingest.headings import clean_title, find_headings, front_matter_end
+from wikismith.ingest.mdbook import drop_directives
+from wikismith.ingest.rst import rst_to_markdown
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
@@ -76,7 +79,9 @@ def read_text(path: str, kind: str) -> ConvertedDocument:
     rst_title = None
     if kind == "rst":
         text, rst_title = rst_to_markdown(text)
-    title = header_title(text) or first_h1(text) or rst_title or stem_title(path)
+    elif kind == "markdown":
+        text = drop_directives(text)
+    title = header_title(text) or first_h1(text) or rst_title or leading_heading(text) or stem_title(path)
     return ConvertedDocument(title=title, kind=kind, markdown=text, warnings=warnings)
 
 
@@ -109,6 +114,16 @@ def first_h1(markdown: str) -> str | None:
         if heading.level == 1:
             return heading.title
     return None
+
+
+def leading_heading(markdown: str) -> str | None:
+    """The text of a heading of any level that opens the document (after its front matter): a chapter whose first
+    line is `## What Is Ownership?` is titled by it."""
+    lines = markdown[:20_000].split("\n")
+    start = front_matter_end(lines)
+    first = next((index for index in range(start, len(lines)) if lines[index].strip()), None)
+    found = find_headings("\n".join(lines[start:first + 2])) if first is not None else []
+    return found[0].title if found and found[0].line == first - start else None
 
 
 def stem_title(path: str) -> str:

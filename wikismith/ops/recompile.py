@@ -133,6 +133,9 @@ def _from_source_page(store, doc: dict, meta: dict):
     title = str(page_meta.get("title") or meta.get("title") or doc["name"])
     lines = body.lstrip("\n").split("\n", 1)
     text = lines[1].lstrip("\n") if lines[0].startswith("# ") and len(lines) > 1 else body
+    own = {key: value for key, value in page_meta.items() if key not in pages.SOURCE_KEYS}
+    if own:  # the document's own metadata (a PEP's header) goes back in front of its text
+        text = frontmatter.render(own) + "\n" + text
     tree = None
     try:
         with open(store.path(pages.tree_path(doc["id"])), encoding="utf-8") as fh:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from wikismith.markdown import code_identifiers
+from wikismith.markdown import code_identifiers, headings
 from wikismith.wiki import frontmatter, scaffold
 from wikismith.wiki.links import link
 
@@ -43,23 +43,55 @@ def with_front_matter(meta: dict, body: str) -> str:
     return frontmatter.render(meta) + "\n" + body.lstrip("\n")
 
 
+SOURCE_KEYS = ("type", "title", "description", "sources", "origin")
+
+
 def render_source(doc_id: str, title: str, description: str, origin: str, markdown: str) -> str:
+    """The converted document under one front matter and one H1: the document's own front matter (a PEP's header)
+    joins the page's, a heading that repeats the title goes, and the document's headings move down a level when it
+    has H1s of its own."""
     meta = {"type": "source", "title": title, "description": description, "sources": [doc_id], "origin": origin}
-    return with_front_matter(meta, f"{heading(title)}\n\n{markdown.strip()}\n")
+    own, body = frontmatter.parse(markdown) if markdown.startswith("---") else ({}, markdown)
+    meta.update((key, value) for key, value in own.items() if key not in SOURCE_KEYS and _plain_value(value))
+    return with_front_matter(meta, f"{heading(title)}\n\n{one_h1(body, title).strip()}\n")
+
+
+def _plain_value(value) -> bool:
+    items = value if isinstance(value, list) else [value]
+    return all(item is None or isinstance(item, (str, int, float, bool)) for item in items)
+
+
+def one_h1(markdown: str, title: str) -> str:
+    """`markdown` with no H1 left: a first heading that repeats `title` dropped, then every heading one level
+    deeper (at most 6) when an H1 remains."""
+    from wikismith.ingest.headings import clean_title
+
+    found = headings(markdown)
+    lines = markdown.split("\n")
+    first = next((index for index, line in enumerate(lines) if line.strip()), None)
+    if found and found[0].line == first and clean_title(found[0].title).casefold() == clean_title(title).casefold():
+        del lines[first:first + found[0].lines]
+        found = headings("\n".join(lines))
+    if not any(h.level == 1 for h in found):
+        return "\n".join(lines)
+    for h in reversed(found):
+        lines[h.line:h.line + h.lines] = [f"{'#' * min(h.level + 1, 6)} {h.title}"]
+    return "\n".join(lines)
 
 
 def render_tree_json(tree: dict) -> str:
     return json.dumps(tree, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def render_tree(node: dict, depth: int = 0) -> list[str]:
-    """A long document's tree as nested bullets with page ranges."""
+def render_tree(node: dict, depth: int = 0, paged: bool = True) -> list[str]:
+    """A long document's tree as nested bullets, with page ranges when the document has pages (a tree over the
+    heading sections of a text shows none: its "pages" are section numbers)."""
     lines = []
     pages = f"p. {node['first_page']}" + (f"-{node['last_page']}" if node["last_page"] != node["first_page"] else "")
     summary = f" - {node['summary']}" if node.get("summary") else ""
-    lines.append(f"{'  ' * depth}- **{node['title']}** ({pages}){summary}")
+    lines.append(f"{'  ' * depth}- **{node['title']}**{f' ({pages})' if paged else ''}{summary}")
     for child in node.get("children", []):
-        lines.extend(render_tree(child, depth + 1))
+        lines.extend(render_tree(child, depth + 1, paged))
     return lines
 
 
@@ -77,7 +109,7 @@ def render_summary(doc_id: str, draft, linked: dict[str, list[tuple[str, str]]],
         out += ["## Structure", ""]
         roots = draft.tree.get("children") or [draft.tree]
         for node in roots:
-            out += render_tree(node)
+            out += render_tree(node, paged=draft.page_count is not None)
         out.append("")
     elif draft.outline:
         out += ["## Outline", ""]

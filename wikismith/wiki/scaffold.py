@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 AGENTS_MD = """\
+---
+type: schema
+title: How this wiki is organised
+description: "The page kinds of this wiki and the rules its compiler follows (yours to edit)"
+---
+
 # How this wiki is organised
 
 This folder is a wiki compiled by wikismith from the documents in `../raw/`. It is plain Markdown with
@@ -19,7 +25,8 @@ This folder is a wiki compiled by wikismith from the documents in `../raw/`. It 
 
 ## Rules the compiler follows
 
-- Every page starts with front matter: `type`, `title`, `description`, `sources`.
+- Every page starts with front matter: `type`, `title`, `description`, `sources` (this file, `index.md`, the
+  catalogue pages under `index/` and `log.md` too: `type`, `title`, `description`).
 - A section on a concept or entity page belongs to exactly one source document and cites its summary page.
   A page exists while one document holds its topic strongly or two documents hold it; removing a document
   (`wikismith remove DOC`) removes exactly its sections, and a page left without reason to exist goes, unless you
@@ -32,13 +39,31 @@ This folder is a wiki compiled by wikismith from the documents in `../raw/`. It 
 You may edit this file to describe your own conventions; wikismith reads it when it compiles.
 """
 
-INDEX_MD = """\
+INDEX_FRONT_MATTER = """\
+---
+type: index
+title: Index
+description: "Catalogue of every page of this wiki, by kind"
+---
+
+"""
+
+INDEX_MD = INDEX_FRONT_MATTER + """\
 # Index
 
 This knowledge base has no pages yet. Add documents with `wikismith add PATH`.
 """
 
-LOG_MD = "# Log\n\n"
+LOG_MD = """\
+---
+type: log
+title: Log
+description: "Every operation on this knowledge base, oldest first (append-only)"
+---
+
+# Log
+
+"""
 
 
 def log_line(when: str, operation: str, detail: str) -> str:
