@@ -14,6 +14,7 @@ KEY_POINTS = 5
 CONCEPTS = 30  # candidates; only the strongest make new pages, the rest join pages that already exist
 ENTITIES = 20
 STRONG_RANK = 8  # the top phrases of a document get pages of their own
+STRONG_COUNT = 3  # ... when they occur at least this often
 DESCRIPTION_CHARS = 160
 
 
@@ -21,10 +22,15 @@ def compile_document(doc, source: SourceInfo) -> Draft:
     text = doc.markdown
     title = doc.title.strip() or source.name
     contributions = []
-    for kind, items in (("concept", extract.key_phrases(text, limit=CONCEPTS)),
-                        ("entity", extract.entities(text, limit=ENTITIES))):
+    names = extract.entities(text, limit=ENTITIES)
+    named = {e.key for e in names}
+    # One page per thing: a phrase that is also one of the document's names (a person, "mypy") is that name's page.
+    topics = [p for p in extract.key_phrases(text, limit=CONCEPTS) if p.key not in named]
+    for kind, items in (("concept", topics), ("entity", names)):
         for rank, item in enumerate(items):
             best = extract.best_sentences_for(text, item.key, n=3)
+            if not best and getattr(item, "kind", "") == "person":
+                best = [f"An author of {one_line(title)}."]
             if not best:
                 continue
             section = "\n".join(f"- {one_line(sentence)}" for sentence in best)
@@ -32,7 +38,7 @@ def compile_document(doc, source: SourceInfo) -> Draft:
             contributions.append(Contribution(
                 kind=kind, key=item.key, title=title_line(item.display), section=section,
                 description=clip(one_line(best[0]), DESCRIPTION_CHARS) or f"a {noun} from {one_line(title)}",
-                strong=rank < STRONG_RANK and item.count >= 2,
+                strong=(rank < STRONG_RANK and item.count >= STRONG_COUNT) or getattr(item, "kind", "") == "person",
             ))
     tree = doc.tree.to_dict() if getattr(doc, "tree", None) else None
     return Draft(
