@@ -31,7 +31,7 @@ _CONNECTORS = {"van", "von", "de", "der", "den", "da", "di", "du", "del", "della
 
 
 def entities(text: str, limit: int = 15) -> list[Entity]:
-    """The document's authors first, then acronyms, multi-word names and identifiers, most frequent first; words
+    """The document's authors first, then up to `limit` acronyms, multi-word names and identifiers, most frequent first; words
     of everyday language ("January", "OK", "Chapter") are no names."""
     a = analyse(text)
     hits: list[tuple[str, str, int]] = []  # (surface, kind, unit index)
@@ -58,7 +58,7 @@ def entities(text: str, limit: int = 15) -> list[Entity]:
     numbered = Counter(k.split(" ", 1)[0] for k, c in kinds.items() if "identifier" in c and " " in k)
     ranked = sorted(count, key=lambda k: (-count[k], first[k], k))
     for key in ranked:
-        if len(out) >= limit:
+        if len(out) >= limit + len(authors):  # the authors come on top of the `limit` other names
             break
         if key in authors:
             continue

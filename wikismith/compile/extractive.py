@@ -18,6 +18,22 @@ STRONG_COUNT = 3  # ... when they occur at least this often
 DESCRIPTION_CHARS = 160
 
 
+_HEAD_NOUNS = ("pattern", "type", "trait")  # "interior mutability pattern" is "interior mutability"
+
+
+def _variant_of(key: str, keys: set[str]) -> str | None:
+    """The other key of the document this phrase is a near-duplicate of: "X pattern", "X type" or "X trait" beside
+    X, "type hinting" beside "type hint"."""
+    words = key.split()
+    if len(words) >= 2 and words[-1] in _HEAD_NOUNS and " ".join(words[:-1]) in keys:
+        return " ".join(words[:-1])
+    if words[-1].endswith("ing") and len(words[-1]) > 5:
+        base = " ".join([*words[:-1], words[-1][:-3]])
+        if base != key and base in keys:
+            return base
+    return None
+
+
 def compile_document(doc, source: SourceInfo) -> Draft:
     text = doc.markdown
     title = doc.title.strip() or source.name
@@ -25,7 +41,9 @@ def compile_document(doc, source: SourceInfo) -> Draft:
     names = extract.entities(text, limit=ENTITIES)
     named = {e.key for e in names}
     # One page per thing: a phrase that is also one of the document's names (a person, "mypy") is that name's page.
-    topics = [p for p in extract.key_phrases(text, limit=CONCEPTS) if p.key not in named]
+    phrases = extract.key_phrases(text, limit=CONCEPTS)
+    keys = named | {p.key for p in phrases}
+    topics = [p for p in phrases if p.key not in named and _variant_of(p.key, keys) is None]
     for kind, items in (("concept", topics), ("entity", names)):
         for rank, item in enumerate(items):
             best = extract.best_sentences_for(text, item.key, n=3)
