@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 KB     ?= demo-kb
 LOCKVENV ?= /tmp/wikismith-lock
 
-.PHONY: demo test crash-bench overhead-bench ingest-bench tokens-bench startup-bench maintain-bench bench lock clean
+.PHONY: demo test crash-bench overhead-bench ingest-bench tokens-bench startup-bench maintain-bench quality-bench bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,7 +58,10 @@ startup-bench: $(VENV)/.dev
 maintain-bench: $(VENV)/.dev
 	$(BIN)/python bench/maintain.py --json
 
-bench: crash-bench overhead-bench ingest-bench tokens-bench startup-bench maintain-bench
+quality-bench: $(VENV)/.dev
+	$(BIN)/python bench/quality.py --json
+
+bench: crash-bench overhead-bench ingest-bench tokens-bench startup-bench maintain-bench quality-bench
 
 # Re-pin every dependency from a fresh environment (run after changing pyproject.toml).
 lock:

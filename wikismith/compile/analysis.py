@@ -61,7 +61,8 @@ def split(text: str) -> list[str]:
         if m.group(1) == ".":
             space = masked.rfind(" ", start, m.start())
             word = masked[space + 1 if space >= 0 else start : m.start()].lstrip("([\"'“‘")
-            if word.lower() in ABBREVIATIONS or _INITIALS.match(word) or (len(word) == 1 and word.isupper()):
+            # "e.g.", "J. R. R.", "Martin v. Löwis": an abbreviation or an initial ends no sentence
+            if word.lower() in ABBREVIATIONS or _INITIALS.match(word) or (len(word) == 1 and word.isalpha()):
                 continue
         sentence = text[start:end].strip()
         if sentence:

@@ -7,14 +7,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from wikismith.compile.analysis import TOKEN, Analysis, Unit, analyse
-from wikismith.compile.lexicon import STOP, normalize
+from wikismith.compile.commonness import everyday
+from wikismith.compile.lexicon import STOP, name_key, normalize
 
 
 @dataclass(frozen=True)
 class Entity:
     key: str
     display: str
-    kind: str  # "acronym", "name" or "identifier"
+    kind: str  # "person" (an author), "acronym", "name" or "identifier"
     count: int
 
 
@@ -30,12 +31,14 @@ _CONNECTORS = {"van", "von", "de", "der", "den", "da", "di", "du", "del", "della
 
 
 def entities(text: str, limit: int = 15) -> list[Entity]:
-    """Acronyms, multi-word names and identifiers, most frequent first."""
+    """The document's authors first, then up to `limit` acronyms, multi-word names and identifiers, most frequent first; words
+    of everyday language ("January", "OK", "Chapter") are no names."""
     a = analyse(text)
     hits: list[tuple[str, str, int]] = []  # (surface, kind, unit index)
+    authors: dict[str, str] = {}
     for unit in a.units:
         if unit.kind == "author":
-            hits.append((unit.text, "name", unit.index))
+            authors.setdefault(normalize(unit.text), unit.text)
         elif not unit.skip and unit.kind in ("sentence", "heading", "title"):
             _unit_entities(unit, a, hits)
     count: Counter[str] = Counter()
@@ -43,27 +46,44 @@ def entities(text: str, limit: int = 15) -> list[Entity]:
     kinds: dict[str, Counter[str]] = defaultdict(Counter)
     surfaces: dict[str, Counter[str]] = defaultdict(Counter)
     for surface, kind, index in hits:
-        key = normalize(surface)
+        key = name_key(surface)
         if not key:
             continue
         count[key] += 1
         first.setdefault(key, index)
         kinds[key][kind] += 1
         surfaces[key][surface] += 1
+    out = [Entity(key, name, "person", max(1, count[key])) for key, name in authors.items() if key]
     names_single = {k for k, c in kinds.items() if set(c) == {"single"}}
+    numbered = Counter(k.split(" ", 1)[0] for k, c in kinds.items() if "identifier" in c and " " in k)
     ranked = sorted(count, key=lambda k: (-count[k], first[k], k))
-    out = []
     for key in ranked:
+        if len(out) >= limit + len(authors):  # the authors come on top of the `limit` other names
+            break
+        if key in authors:
+            continue
         if key in names_single and (count[key] < 3 or a.german):
             continue
         if a.german and set(kinds[key]) == {"name"} and count[key] < 2:
             continue  # German writes every noun with a capital: a name must at least recur
         kind = min(kinds[key].items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        if not a.german and _ordinary(key, kind, numbered):
+            continue
         display = min(surfaces[key].items(), key=lambda kv: (-kv[1], kv[0]))[0]
         out.append(Entity(key, display, "name" if kind == "single" else kind, count[key]))
-        if len(out) >= limit:
-            break
     return out
+
+
+def _ordinary(key: str, kind: str, numbered: Counter[str]) -> bool:
+    """A name made only of everyday words ("Secret Number", "Monday", "OK", "PM"), or the bare prefix of numbered
+    identifiers ("PEP" of "PEP 484"): nothing a page should be about."""
+    if kind == "acronym" and numbered[key]:
+        return True
+    if kind == "identifier":  # `add_one`, `file_path`: a local name made of plain words, not an API
+        parts = [p for p in re.split(r"[\s_.]", key) if p]
+        return len(parts) > 1 and all(everyday(p) for p in parts)
+    words = [w for w in key.split() if w not in _CONNECTORS]
+    return all(everyday(w) for w in words)
 
 
 def _unit_entities(unit: Unit, a: Analysis, hits: list) -> None:
@@ -72,7 +92,7 @@ def _unit_entities(unit: Unit, a: Analysis, hits: list) -> None:
         hits.append((m.group(0), "identifier", idx))
     for m in _CODE_IDENT.finditer(text):
         name = m.group(1)
-        if name not in _NOT_IDENT and len(name) > 1 and ("." in name or "_" in name.strip("_")[1:]
+        if name not in _NOT_IDENT and len(name) > 2 and ("." in name or "_" in name.strip("_")[1:]
                                                          or name[0].isupper() or _CAMEL.match(name)):
             hits.append((name, "identifier", idx))
     prose = re.sub(r"`[^`]*`", " \u2022 ", text)  # a boundary that cannot pair up like a backtick

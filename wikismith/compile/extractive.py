@@ -14,17 +14,41 @@ KEY_POINTS = 5
 CONCEPTS = 30  # candidates; only the strongest make new pages, the rest join pages that already exist
 ENTITIES = 20
 STRONG_RANK = 8  # the top phrases of a document get pages of their own
+STRONG_COUNT = 3  # ... when they occur at least this often
 DESCRIPTION_CHARS = 160
+
+
+_HEAD_NOUNS = ("pattern", "type", "trait")  # "interior mutability pattern" is "interior mutability"
+
+
+def _variant_of(key: str, keys: set[str]) -> str | None:
+    """The other key of the document this phrase is a near-duplicate of: "X pattern", "X type" or "X trait" beside
+    X, "type hinting" beside "type hint"."""
+    words = key.split()
+    if len(words) >= 2 and words[-1] in _HEAD_NOUNS and " ".join(words[:-1]) in keys:
+        return " ".join(words[:-1])
+    if words[-1].endswith("ing") and len(words[-1]) > 5:
+        base = " ".join([*words[:-1], words[-1][:-3]])
+        if base != key and base in keys:
+            return base
+    return None
 
 
 def compile_document(doc, source: SourceInfo) -> Draft:
     text = doc.markdown
     title = doc.title.strip() or source.name
     contributions = []
-    for kind, items in (("concept", extract.key_phrases(text, limit=CONCEPTS)),
-                        ("entity", extract.entities(text, limit=ENTITIES))):
+    names = extract.entities(text, limit=ENTITIES)
+    named = {e.key for e in names}
+    # One page per thing: a phrase that is also one of the document's names (a person, "mypy") is that name's page.
+    phrases = extract.key_phrases(text, limit=CONCEPTS)
+    keys = named | {p.key for p in phrases}
+    topics = [p for p in phrases if p.key not in named and _variant_of(p.key, keys) is None]
+    for kind, items in (("concept", topics), ("entity", names)):
         for rank, item in enumerate(items):
             best = extract.best_sentences_for(text, item.key, n=3)
+            if not best and getattr(item, "kind", "") == "person":
+                best = [f"An author of {one_line(title)}."]
             if not best:
                 continue
             section = "\n".join(f"- {one_line(sentence)}" for sentence in best)
@@ -32,7 +56,7 @@ def compile_document(doc, source: SourceInfo) -> Draft:
             contributions.append(Contribution(
                 kind=kind, key=item.key, title=title_line(item.display), section=section,
                 description=clip(one_line(best[0]), DESCRIPTION_CHARS) or f"a {noun} from {one_line(title)}",
-                strong=rank < STRONG_RANK and item.count >= 2,
+                strong=(rank < STRONG_RANK and item.count >= STRONG_COUNT) or getattr(item, "kind", "") == "person",
             ))
     tree = doc.tree.to_dict() if getattr(doc, "tree", None) else None
     return Draft(

@@ -103,6 +103,19 @@ def key_words(text: str) -> list[str]:
     return [stem(w) for w in _KEY_WORD.findall(text)]
 
 
+_GENERIC_PARAMS = re.compile(r"<[^<>]*>")
+_MODULE_PREFIX = re.compile(r"^(?:typing|typing_extensions)\.(?=[A-Za-z_])")
+
+
+def name_key(surface: str) -> str:
+    """The key of a name, one for all the ways a text writes it: "Box<T>" and "Box", "typing.Union" and "Union",
+    "@overload" and "overload"."""
+    text = surface.strip().lstrip("@")
+    while _GENERIC_PARAMS.search(text):
+        text = _GENERIC_PARAMS.sub("", text)
+    return normalize(_MODULE_PREFIX.sub("", text))
+
+
 def normalize(text: str) -> str:
     """The key of a phrase or name: its normalised words joined by single spaces."""
     return " ".join(key_words(text))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from wikismith.compile.analysis import TOKEN, Unit, analyse
+from wikismith.compile.commonness import zipf
 from wikismith.compile.lexicon import GENERIC, STOP, normalize, stem, titleish
 
 
@@ -35,6 +36,11 @@ _VERB_CUES = {"to", "can", "could", "should", "must", "will", "would", "may", "m
 _DETERMINERS = {"the", "a", "an", "this", "these", "those", "each", "every", "any", "no", "its", "their", "our",
                 "your", "some", "all", "such", "both", "of", "at", "in", "on", "with", "for", "from", "by", "into",
                 "about", "between", "der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "einen"}
+_CONTRACTION = re.compile(r"['’](?:ll|re|ve|d|m|t)\Z|n['’]t\Z")
+SINGLE_EVERYDAY = 4.3  # Zipf: a single word this common ("program", "error", "element") is no topic on its own
+# Words that follow a verb rather than a noun: "iterators produce the", "Rust knows that it".
+_OBJECT_CUES = {"the", "a", "an", "it", "them", "us", "you", "your", "our", "their", "its", "his", "her", "him", "me",
+                "this", "these", "those", "each", "every", "some", "any", "no", "whether"}
 _UNIT_WEIGHT = {"title": 5.0, "heading": 2.5, "sentence": 1.0}
 
 
@@ -48,6 +54,8 @@ def _parts(low: str) -> list[str]:
 @lru_cache(maxsize=65536)
 def _phrase_stop(low: str) -> bool:
     if len(low) < 2 or low in STOP or "_" in low:  # `__exit__`, snake_case: identifiers, never part of a topic
+        return True
+    if _CONTRACTION.search(low) or low.replace("’", "'").removesuffix("'s") in STOP:  # "we'll", "don't", "let's"
         return True
     parts = [p for p in re.split(r"[-_]", low) if p]
     if not parts or all(p in STOP for p in parts):
@@ -71,10 +79,11 @@ class _Stats:
     after_det: Counter[str] = field(default_factory=Counter)  # single word alone right after a determiner
     plural: Counter[str] = field(default_factory=Counter)  # single word seen in the plural: a noun
     verb_led: Counter[str] = field(default_factory=Counter)  # phrase right after "to", "can", "we"…: a verb phrase
+    takes_object: Counter[str] = field(default_factory=Counter)  # phrase right before "the", "it"…: ends in a verb
     words: int = 0
 
     def add_run(self, run: list[tuple[re.Match, list[str], str]], text: str, index: int, weight: float,
-                before_code: bool) -> None:
+                before_code: bool, follower: str) -> None:
         for i in range(len(run)):
             size = 0
             for j in range(i, min(len(run), i + 4)):
@@ -96,6 +105,8 @@ class _Stats:
                     self.verb_led[key] += 1
                 if i == j == 0 and prev not in _VERB_CUES and surface.lower().rstrip("'’") != key:
                     self.plural[key] += 1
+                if j == len(run) - 1 and follower in _OBJECT_CUES:
+                    self.takes_object[key] += 1
                 if i == j == len(run) - 1 and prev not in _VERB_CUES and not before_code:
                     self.heads[key] += 1
                     self.after_det[key] += len(run) == 1 and prev in _DETERMINERS
@@ -127,7 +138,8 @@ def key_phrases(text: str, limit: int = 15) -> list[Phrase]:
                     prev = low
                     continue
             if run:
-                stats.add_run(run, unit.text, unit.index, weight, m is not None and m.group("code") is not None)
+                stats.add_run(run, unit.text, unit.index, weight, m is not None and m.group("code") is not None,
+                              word.lower() if word else "")
             run = []
             prev = word.lower() if word else ""
     return _rank(stats, limit, a.german)
@@ -149,8 +161,10 @@ def _rank(stats: _Stats, limit: int, german: bool) -> list[Phrase]:
     for key, f in stats.weight.items():
         words, n = key.split(), stats.count[key]
         cvalue = f - (nested_sum[key] / nested_n[key] if nested_n[key] else 0.0)
+        if stats.takes_object[key] * 3 >= n:
+            continue  # mostly followed by an object: a verb phrase ("Command Creates"), not a thing
         if len(words) == 1:
-            if n < single_min or key in GENERIC or len(key) < 4:
+            if n < single_min or key in GENERIC or len(key) < 4 or (not german and zipf(key) >= SINGLE_EVERYDAY):
                 continue
             if german:  # German writes nouns, and only nouns, with a capital letter
                 if stats.lower[key] * 2 > n:
@@ -164,6 +178,8 @@ def _rank(stats: _Stats, limit: int, german: bool) -> list[Phrase]:
             score = cvalue * (1.0 + 0.25 * (len(words) - 1))
             if words[0].endswith("ing") and len(words[0]) > 5 and words[0] != "typing":
                 score *= 0.5  # "accessing function annotations": more often an action than a thing
+        if not german:
+            score *= _specificity(words)
         if score > 0:
             scored.append((-round(score, 6), stats.first[key], key))
     scored.sort()
@@ -177,6 +193,16 @@ def _rank(stats: _Stats, limit: int, german: bool) -> list[Phrase]:
         display = titleish(surface.lower() if surface.isupper() else surface)
         chosen.append(Phrase(key, " ".join(display.split()), -neg, stats.count[key]))
     return chosen
+
+
+RARITY_WEIGHT = 1.0
+
+
+def _specificity(words: list[str]) -> float:
+    """How far the phrase's rarest word is from everyday language: "mutability" (Zipf 1.9) lifts "interior
+    mutability"; "final project", all everyday words, stays low."""
+    rarest = min(zipf(w) for w in words)
+    return (max(1.0, 7.0 - rarest) / 3.0) ** RARITY_WEIGHT
 
 
 def _contains(longer: str, shorter: str) -> bool:

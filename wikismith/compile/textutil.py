@@ -48,6 +48,7 @@ _CITATION = re.compile(r"\\?\[\s*(?:\d{1,4}|[a-z]|note \d+|citation needed|nb \d
 _WIKILINK = re.compile(r"\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")
 _TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>|<(?:https?|mailto):[^<>\s]*>")
 _EMPH = re.compile(r"(\*{1,3})(?=\S)(.+?)(?<=\S)\1")
+_UNDERSCORE_EMPH = re.compile(r"(?<![\w`])(_{1,2})(?=[^\s_])([^_\n]+?)(?<=\S)\1(?!\w)")  # _file.md_, __bold__
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 _CODE_ROLES = {"class", "func", "meth", "attr", "data", "mod", "obj", "exc", "const", "code", "samp", "file"}
@@ -94,6 +95,7 @@ def clean_inline(s: str) -> str:
     s = _MD_LINK.sub(_link_text, s)
     s = _TAG.sub("", s)
     s = _EMPH.sub(lambda m: m.group(2), s)
+    s = _UNDERSCORE_EMPH.sub(lambda m: m.group(2), s)
     s = _ESCAPE.sub(lambda m: m.group(1), s)
     if "&" in s:
         s = html.unescape(s)

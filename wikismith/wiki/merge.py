@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import posixpath
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -247,12 +248,20 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview
     else:
         body = sections.set_overview(body, unlink_unknown(overview, frozenset()) if overview
                                      else _derived_overview(title, body, len(sources)))
-    description = _derived_description(body) or holder["description"]
+    description = _derived_description(body, title) or holder["description"]
     updated = work.updated(sources)
     meta = {**meta, "type": holder["kind"], "title": title, "description": description, "sources": sources,
             "updated": updated}
+    meta = _with_aliases(work, path, meta, title)
     work.titles[path] = title
     work.put(path, holder["kind"], title, description, pages.with_front_matter(meta, body), sources, updated)
+
+
+def _with_aliases(work: Work, path: str, meta: dict, title: str) -> dict:
+    """`meta` with the page's `aliases` as its holders make them now (Obsidian and search find it by any)."""
+    meta = {k: v for k, v in meta.items() if k != "aliases"}
+    aliases = work.aliases(path, title)
+    return {**meta, "aliases": aliases} if aliases else meta
 
 
 def _first_line(body: str) -> str:
@@ -266,14 +275,25 @@ def _first_line(body: str) -> str:
     return ""
 
 
-def _derived_description(body: str) -> str:
+def _defining_line(title: str, body: str) -> str:
+    """The first line of the page's sections that says what the thing is ("A trait object is …", "Type hints
+    refer to …"), in section order (by document id), so the choice does not depend on the order of adds."""
+    name = re.escape(" ".join(title.replace("`", "").split()).lower())
+    pattern = re.compile(rf"(?:the |an? )?{name}(?:s|es)? (?:is|are|refers? to|means?|denotes?|describes?) ")
+    for line in body.splitlines():
+        if line.startswith("- ") and pattern.match(line[2:].replace("`", "").replace("**", "").lower()):
+            return line[2:].strip()
+    return ""
+
+
+def _derived_description(body: str, title: str = "") -> str:
     """Always from the sections the page holds now, so it never quotes a document that is gone."""
-    line = " ".join(_first_line(body).replace("**", "").split())
+    line = " ".join((title and _defining_line(title, body) or _first_line(body)).replace("**", "").split())
     return line if len(line) <= 160 else line[:159].rsplit(" ", 1)[0] + "…"
 
 
 def _derived_overview(title: str, body: str, count: int) -> str:
-    first = _first_line(body)
+    first = _defining_line(title, body) or _first_line(body)
     noun = "source" if count == 1 else "sources"
     text = f"**{title}** is discussed in {count} {noun}."
     if first:
@@ -333,7 +353,8 @@ def _forget_section(work: Work, doc_id: str, path: str) -> None:
     body = sections.set_overview(body, _derived_overview(title, body, len(sources)))
     updated = work.updated(sources)
     meta = {**meta, "title": title, "sources": sources,
-            "description": _derived_description(body) or meta.get("description", ""), "updated": updated}
+            "description": _derived_description(body, title) or meta.get("description", ""), "updated": updated}
+    meta = _with_aliases(work, path, meta, title)
     work.titles[path] = title
     work.put(path, kind, title, meta["description"], pages.with_front_matter(meta, body), sources, updated)
 

@@ -50,6 +50,18 @@ class Work:
         _, _, titles = self.holders(page)
         return min(titles, key=lambda t: (-titles[t], t)) if titles else fallback
 
+    def aliases(self, page: str, title: str) -> list[str]:
+        """The other names its documents give the page ("Box<T>" for "Box", "Type Hint" for "Type Hints"), one per
+        spelling that differs beyond case, sorted: a function of the set of holders, like the title."""
+        _, _, titles = self.holders(page)
+        seen = {title.casefold()}
+        out = []
+        for name in sorted(titles):
+            if name.casefold() not in seen:
+                seen.add(name.casefold())
+                out.append(name)
+        return out
+
     def holder_rows(self, page: str, limit: int) -> list[dict]:
         """Up to `limit` rows (with sections) of the documents holding `page`."""
         rows = [r.__dict__ for doc, pages_of in sorted(self.candidates.items())

@@ -1,0 +1,91 @@
+"""What a reader sees of the offline compiler, through the CLI on real corpus documents: authors are entity pages,
+everyday words are no entities, one page per thing with its other names as `aliases`, overviews that say what a
+thing is, sentences kept whole across initials, and the same wiki whatever order the documents came in.
+(The figures against the frozen labels are bench/quality.py's job, not a test's.)
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from wikicheck import CORPUS, add, front_matter, tree_bytes
+
+CHAPTERS = [CORPUS / "book" / f for f in ("ch15-00-smart-pointers.md", "ch15-04-rc.md",
+                                         "ch15-05-interior-mutability.md", "ch11-00-testing.md",
+                                         "ch03-02-data-types.md")]
+PEPS = [CORPUS / "peps" / f for f in ("pep-0484.rst", "pep-0604.rst")]
+EVERYDAY = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+            "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+            "ok", "pm", "am", "chapter", "listing", "hello", "pep"}
+
+
+def _pages(kb, folder: str) -> dict[str, tuple[dict, str]]:
+    return {p.stem: front_matter(p.read_text(encoding="utf-8")) for p in sorted((kb / "wiki" / folder).glob("*.md"))}
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory):
+    root = tmp_path_factory.mktemp("quality") / "kb"
+    from wikicheck import cli
+
+    assert cli("init", root)[0] == 0
+    code, report, err = add(root, *PEPS, *CHAPTERS)
+    assert code == 0, err
+    return root
+
+
+def test_authors_from_the_header_are_entity_pages_and_never_concepts(kb):
+    entities, concepts = _pages(kb, "entities"), _pages(kb, "concepts")
+    by_title = {meta["title"]: meta for meta, _ in entities.values()}
+    for name, pep in (("Guido van Rossum", "pep-0484"), ("Jukka Lehtosalo", "pep-0484"), ("Łukasz Langa", "pep-0484"),
+                      ("Philippe PRADOS", "pep-0604"), ("Maggie Moss", "pep-0604")):
+        assert name in by_title, sorted(by_title)
+        assert pep in by_title[name]["sources"]
+    person_names = {"guido van rossum", "jukka lehtosalo", "łukasz langa", "philippe prados", "maggie moss"}
+    assert not person_names & {meta["title"].lower() for meta, _ in concepts.values()}
+
+
+def test_everyday_words_are_no_entities(kb):
+    titles = {meta["title"].lower() for meta, _ in _pages(kb, "entities").values()}
+    assert not titles & EVERYDAY, sorted(titles & EVERYDAY)
+
+
+def test_one_page_per_thing_with_its_other_names_as_aliases(kb):
+    entities, concepts = _pages(kb, "entities"), _pages(kb, "concepts")
+    # `Box<T>` and `Box`, `typing.Union` and `Union`: one entity page each, never a twin.
+    assert "box" in entities and "box-t" not in entities
+    assert "union" in entities and "typing-union" not in entities
+    # No thing is both a concept and an entity page.
+    assert not set(entities) & set(concepts), sorted(set(entities) & set(concepts))
+    # "Smart Pointers" (ch15-00) and "Smart Pointer" (ch15-05) are one page; the other spelling is an alias.
+    meta, body = concepts["smart-pointer"]
+    assert {"ch15-00-smart-pointers", "ch15-05-interior-mutability"} <= set(meta["sources"])
+    assert {meta["title"], *meta.get("aliases", [])} == {"Smart Pointer", "Smart Pointers"}
+
+
+def test_an_overview_says_what_the_thing_is(kb):
+    concepts = _pages(kb, "concepts")
+    for slug, start in (("vector", "A vector is"), ("tuple", "A tuple is"), ("stub-file", "Stub files are")):
+        meta, body = concepts[slug]
+        overview = body.split("<!-- overview -->", 1)[1].split("<!-- /overview -->", 1)[0]
+        assert start in overview, overview
+        assert meta["description"].startswith(start), meta["description"]
+
+
+def test_a_sentence_is_not_split_after_an_initial(kb):
+    _, body = _pages(kb, "summaries")["ch11-00-testing"]
+    assert "Edsger W. Dijkstra said that" in " ".join(body.split())
+
+
+def test_the_wiki_is_the_same_whatever_order_the_documents_came_in(tmp_path):
+    from wikicheck import cli
+
+    trees = []
+    for name, order in (("forward", CHAPTERS[:4]), ("backward", CHAPTERS[:4][::-1])):
+        root = tmp_path / name
+        assert cli("init", root)[0] == 0
+        for path in order:
+            assert add(root, path)[0] == 0
+        tree = tree_bytes(root, tops=("wiki",))
+        trees.append({k: v for k, v in tree.items() if not k.endswith("log.md")})
+    assert trees[0] == trees[1]
