@@ -283,6 +283,24 @@ class KnowledgeBase:
         with open(self.store.path(rel), encoding="utf-8") as fh:
             return fh.read()
 
+    def page(self, name: str, *, offset: int = 0, limit: int | None = None):
+        """A page by a name from outside (`concepts/x`, `index.md`): refused unless it is a page of the wiki."""
+        from wikismith.ops import reading
+
+        return reading.page(self.store, name, offset=offset, limit=limit or reading.MAX_CHARS)
+
+    def pages(self, kind: str, *, offset: int = 0, limit: int = 50):
+        """Pages of one kind, a slice at a time."""
+        from wikismith.ops import reading
+
+        return reading.pages(self.store, kind, offset=offset, limit=limit)
+
+    def source_range(self, document: str, first: int, last: int):
+        """Pages first..last of a long document's converted source."""
+        from wikismith.ops import reading
+
+        return reading.source_range(self.store, document, first, last)
+
     @property
     def config(self) -> dict[str, object]:
         return config.load(self.root)
