@@ -283,7 +283,7 @@ class KnowledgeBase:
         with open(self.store.path(rel), encoding="utf-8") as fh:
             return fh.read()
 
-    def page(self, name: str, *, offset: int = 0, limit: int | None = None):
+    def page_slice(self, name: str, *, offset: int = 0, limit: int | None = None):
         """A page by a name from outside (`concepts/x`, `index.md`): refused unless it is a page of the wiki."""
         from wikismith.ops import reading
 

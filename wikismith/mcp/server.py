@@ -47,7 +47,7 @@ def build(root: str, *, allow_writes: bool = False, allow_roots: tuple[str, ...]
                   offset: Annotated[int, Field(ge=0, description="read on from here (long pages)")] = 0
                   ) -> dict[str, Any]:
         with access.call() as kb:
-            return kb.page(page, offset=offset).as_dict()
+            return kb.page_slice(page, offset=offset).as_dict()
 
     def list_pages(kind: Annotated[str, Field(description="one of " + ", ".join(KINDS))],
                    offset: Annotated[int, Field(ge=0)] = 0,
@@ -120,7 +120,7 @@ def build(root: str, *, allow_writes: bool = False, allow_roots: tuple[str, ...]
     def page_resource(path: str) -> str:
         try:
             with access.call() as kb:
-                return kb.page(path, limit=10_000_000).text
+                return kb.page_slice(path, limit=10_000_000).text
         except ToolError as exc:
             raise ResourceError(str(exc)) from None
 
@@ -128,7 +128,7 @@ def build(root: str, *, allow_writes: bool = False, allow_roots: tuple[str, ...]
                      description="The wiki's catalogue of pages (index.md)")
     def index_resource() -> str:
         with access.call() as kb:
-            return kb.page("index.md", limit=10_000_000).text
+            return kb.page_slice("index.md", limit=10_000_000).text
 
     return server, access
 
