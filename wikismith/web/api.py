@@ -77,7 +77,7 @@ async def query_stream(request: Request, q: Annotated[str, Query(min_length=1, m
         if not streamed:  # offline, or a model that did not stream: the whole answer at once
             emit("tokens", {"text": report.answer})
         emit("sources", [s.as_dict() for s in report.sources])
-        emit("done", report.as_dict())
+        emit("done", {**report.as_dict(), "html": to_html(report.answer)})
 
     return events.stream(work, kbs(request))
 

@@ -31,7 +31,7 @@ class KBs:
 
 
 def create_app(root: str, rules: Rules):
-    from fastapi import FastAPI, Request
+    from fastapi import FastAPI
     from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.responses import FileResponse, RedirectResponse
     from fastapi.staticfiles import StaticFiles
@@ -66,7 +66,7 @@ def create_app(root: str, rules: Rules):
                                    swagger_favicon_url="/api/docs-static/favicon.png")
 
     @app.get("/", include_in_schema=False)
-    def index(request: Request, token: str | None = None):
+    def index(token: str | None = None):
         if token is not None and rules.token is not None:  # the Guard checked it: keep it as a cookie
             response = RedirectResponse("/", status_code=303)
             response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
