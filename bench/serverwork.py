@@ -109,7 +109,7 @@ def wait_for_port(port: int, proc, seconds: float = 60) -> None:
 
 
 def rest_request(root: str, method: str, path: str, body: bytes = b"", headers: dict | None = None) -> None:
-    """Start `wikismith serve`, send one request from the server's own origin, stop the server (SIGTERM).
+    """Start `wikismith serve`, send one request from the server's own origin, stop the server (Ctrl-C).
     SystemExit(1) unless the answer was 200."""
     import http.client
 
@@ -128,7 +128,7 @@ def rest_request(root: str, method: str, path: str, body: bytes = b"", headers: 
         status = None  # the server died under the request
     finally:
         if server.proc.poll() is None:
-            server.proc.send_signal(signal.SIGTERM)
+            server.proc.send_signal(signal.SIGINT)  # uvicorn stops, then re-raises it: KeyboardInterrupt, atexit
         server.finish()
     if status != 200:
         raise SystemExit(1)
