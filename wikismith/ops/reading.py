@@ -1,21 +1,18 @@
 """Reading the wiki by page name, for front ends that take names from outside (an MCP client, a browser).
 
-A name means a registered page (`concepts/x`, `wiki/concepts/x.md`, `[[concepts/x]]`) or one of the wiki's own
-files (index.md, log.md, AGENTS.md, the catalogue's pages); anything else, an absolute path or one with `..`
-included, is refused with PageRefused. Texts come from one committed snapshot of the registry, never from a path
-joined by hand, so no name can reach a file outside the wiki.
+A name means a page of the wiki (`concepts/x`, `wiki/concepts/x.md`, `[[concepts/x]]`, or one of its own files such
+as index.md, read as ops/pages.py reads it); anything else, an absolute path, one with `..`, a link leading out of
+wiki/, is refused with PageRefused. Texts come from one committed snapshot of the registry.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from wikismith.ask.tools import PAGE_MARK, resolve
 from wikismith.errors import WikismithError
 
 KINDS = ("concept", "entity", "summary", "source", "exploration", "report")
-WIKI_FILES = ("wiki/index.md", "wiki/log.md", "wiki/AGENTS.md")
 MAX_CHARS = 20_000
 MAX_PAGES = 200
 
@@ -70,36 +67,17 @@ def refusal(name: str) -> PageRefused:
                        "(e.g. concepts/x, sources/doc, index.md), never a file outside it")
 
 
-def _wiki_file(store, view, name: str) -> str | None:
-    """One of the wiki's own files that are not registry pages (index, log, schema, catalogue nodes), or None."""
-    name = str(name).strip()
-    rel = name if name.startswith("wiki/") else f"wiki/{name}"
-    if ".." in rel.split("/") or "\\" in rel or "\x00" in rel or rel.startswith("/"):
-        return None
-    if rel in WIKI_FILES or (rel.startswith("wiki/index/") and rel.endswith(".md") and rel.count("/") == 2):
-        path = store.path(rel)
-        wiki = os.path.realpath(store.path("wiki"))
-        if os.path.realpath(path).startswith(wiki + os.sep) and os.path.isfile(path):
-            return rel
-    return None
-
-
 def page(store, name: str, *, offset: int = 0, limit: int = MAX_CHARS) -> PageText:
     """A page's text (a part of it, from offset: long pages are read in parts) with the pages linking to it."""
+    from wikismith.ops.pages import PageNotFound, read
+
     offset, limit = max(0, int(offset)), max(1, int(limit))
-    with store.snapshot() as view:
-        path = resolve(view, name)
-        if path is not None:
-            text = view.page_text(path) or ""
-            back = view.backlinks(path[len("wiki/"):-len(".md")])
-        else:
-            path = _wiki_file(store, view, name)
-            if path is None:
-                raise refusal(name)
-            with open(store.path(path), encoding="utf-8") as fh:
-                text = fh.read()
-            back = []
-    return PageText(path, text[offset:offset + limit], offset, len(text), back)
+    try:
+        report = read(store, str(name).strip().strip("[]").split("|", 1)[0].strip())
+    except PageNotFound:
+        raise refusal(name) from None
+    text = report.markdown
+    return PageText(report.path, text[offset:offset + limit], offset, len(text), [b["path"] for b in report.backlinks])
 
 
 def pages(store, kind: str, *, offset: int = 0, limit: int = 50) -> PageList:
