@@ -58,7 +58,11 @@ startup-bench: $(VENV)/.dev
 maintain-bench: $(VENV)/.dev
 	$(BIN)/python bench/maintain.py --json
 
-bench: crash-bench overhead-bench ingest-bench tokens-bench startup-bench maintain-bench
+.PHONY: serve-bench
+serve-bench: $(VENV)/.dev
+	$(BIN)/python bench/serve.py --json
+
+bench: crash-bench overhead-bench ingest-bench tokens-bench startup-bench maintain-bench serve-bench
 
 # Re-pin every dependency from a fresh environment (run after changing pyproject.toml).
 lock:
