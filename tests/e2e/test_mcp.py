@@ -217,3 +217,10 @@ def test_streamable_http_serves_the_tools_and_checks_host_and_origin(kb):
     assert rebound.status_code == 421
     assert foreign.status_code == 403
     assert own.status_code == 200
+
+
+def test_unsafe_command_lines_are_refused_before_serving(corpus_kb, tmp_path):
+    code, _, err = cli("mcp", "--http", "--host", "0.0.0.0", kb=corpus_kb)
+    assert code == 2 and "no authentication" in err
+    code, _, err = cli("mcp", "--allow-root", str(tmp_path), kb=corpus_kb)
+    assert code == 2 and "--allow-writes" in err
