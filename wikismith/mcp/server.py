@@ -3,12 +3,14 @@
 Every tool is one call of the KB API and returns its report's `as_dict()` (what `--json` prints). A change made
 through a tool is one command in the KB's history, recorded as `mcp <tool> <argument>`, and lands through the same
 transaction seam as the CLI's. Logs go to stderr: on stdio, stdout carries the protocol only.
-"""
 
+(No `from __future__ import annotations` here: the SDK reads the tools' annotations at run time to build their JSON
+schemas, and some of them use names local to build().)
+"""
 
 import logging
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -18,7 +20,7 @@ from wikismith.mcp.access import Access, Failure
 INSTRUCTIONS = ("A wikismith knowledge base: a wiki compiled from documents (summaries, concepts, entities, sources). "
                 "Search it first (snippets), then read pages by name (e.g. concepts/type-hint); `query` answers a "
                 "question with cited pages. Long documents are read a page range at a time with read_source.")
-KINDS = ("concept", "entity", "summary", "source", "exploration", "report")
+Kind = Literal["concept", "entity", "summary", "source", "exploration", "report"]
 
 
 def build(root: str, *, allow_writes: bool = False, allow_roots: tuple[str, ...] = ()):
@@ -38,7 +40,7 @@ def build(root: str, *, allow_writes: bool = False, allow_roots: tuple[str, ...]
         server.add_tool(fn, name=name, description=description, annotations=annotations, structured_output=True)
 
     def search(query: Annotated[str, Field(description="words to look for")],
-               kind: Annotated[str | None, Field(description="only pages of this kind: " + ", ".join(KINDS))] = None,
+               kind: Annotated[Kind | None, Field(description="only pages of this kind")] = None,
                limit: Annotated[int, Field(ge=1, le=50)] = 10) -> dict[str, Any]:
         with access.call() as kb:
             return kb.search(query, kinds=(kind,) if kind else (), limit=limit).as_dict()
@@ -49,7 +51,7 @@ def build(root: str, *, allow_writes: bool = False, allow_roots: tuple[str, ...]
         with access.call() as kb:
             return kb.page_slice(page, offset=offset).as_dict()
 
-    def list_pages(kind: Annotated[str, Field(description="one of " + ", ".join(KINDS))],
+    def list_pages(kind: Kind,
                    offset: Annotated[int, Field(ge=0)] = 0,
                    limit: Annotated[int, Field(ge=1, le=500)] = 50) -> dict[str, Any]:
         with access.call() as kb:
