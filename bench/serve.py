@@ -1,6 +1,7 @@
 """`wikismith serve` under load: closed-loop readers (page reads and searches) on a 20,000-page KB, alone, then
 while one writer adds 50 documents through the same server. Prints requests/s, p50/p95 per endpoint, errors, and
-whether any reader saw half a change (a search hit whose page could not then be read); at the end the KB must hold every added document and doctor must find nothing new.
+whether any reader saw half a change (a search hit whose page could not then be read); at the end the KB must hold
+every added document and doctor must find nothing new.
 
     python bench/serve.py --json
     python bench/serve.py --pages 2000 --seconds 5      # a quick look
