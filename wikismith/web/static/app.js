@@ -339,6 +339,13 @@ function layout(nodes, edges, center) {  // a small force layout: ≤ 200 nodes,
       n.vx *= 0.5; n.vy *= 0.5;
     }
   }
+  // spread what the forces found over the whole drawing, so labels overlap as little as the shape allows
+  const xs = nodes.map((n) => n.x), ys = nodes.map((n) => n.y);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  for (const n of nodes) {
+    n.x = x1 > x0 ? 40 + 800 * (n.x - x0) / (x1 - x0) : 500;
+    n.y = y1 > y0 ? 30 + 580 * (n.y - y0) / (y1 - y0) : 320;
+  }
 }
 
 // -- instant search -------------------------------------------------------------------------------------------------
