@@ -279,12 +279,14 @@ def test_an_upload_over_the_file_limit_is_refused_before_it_is_read(tmp_path):
         server.stop()
 
 
-def test_read_only_refuses_every_change_but_reads_and_lint_work(tmp_path):
+def test_read_only_refuses_every_change_but_reads_and_lint_work_and_a_configured_name_is_a_host(tmp_path):
     kb = build_kb(tmp_path, "pep-0604.rst")
-    server = Server(kb, "--read-only")
+    server = Server(kb, "--read-only", "--allow-host", "wiki.example")
     try:
         before = listing(kb)
         assert server.json("GET", "/api/v1/status")[0] == 200
+        assert server.request("GET", "/api/v1/status", headers={"Host": f"wiki.example:{server.port}"})[0] == 200
+        assert server.request("GET", "/api/v1/status", headers={"Host": f"other.example:{server.port}"})[0] == 421
         assert server.json("GET", "/api/v1/lint")[0] == 200
         assert server.stream("/api/v1/query?q=union+types")[-1][0] == "done"
         for method, path, payload in (("DELETE", "/api/v1/documents/pep-0604", None), ("POST", "/api/v1/undo", {}),
