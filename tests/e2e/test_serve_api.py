@@ -210,6 +210,45 @@ def test_add_by_url_goes_through_the_same_guard_and_lands_a_document(peps, tmp_p
         assert cli("config", "set", "allow_private", "false", kb=kb)[0] == 0
 
 
+def test_readers_never_see_a_half_added_document_while_uploads_land(peps):
+    """Pages only appear while documents are added, so every page an earlier listing named must still read whole,
+    and every response is a success, whatever the writer is doing meanwhile."""
+    server, kb = peps
+    chapters = ["ch04-02-references-and-borrowing.md", "ch08-01-vectors.md", "ch15-01-box.md"]
+    failures: list[str] = []
+    done = threading.Event()
+
+    def reader() -> None:
+        seen: list[str] = []
+        while not done.is_set():
+            status, listed = server.json("GET", "/api/v1/pages")
+            if status != 200:
+                failures.append(f"pages: {status}")
+            seen = sorted({p["path"] for rows in listed["pages"].values() for p in rows} | set(seen))
+            for path in seen[:: max(1, len(seen) // 15)]:
+                status, page = server.json("GET", f"/api/v1/pages/{path}")
+                if status != 200 or not page["markdown"].startswith("---\n"):
+                    failures.append(f"{path}: {status}")
+            if server.json("GET", "/api/v1/search?q=borrow+ownership")[0] != 200:
+                failures.append("search")
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for name in chapters:
+            status, got = server.upload(name, (CORPUS / "book" / name).read_bytes())
+            assert status == 200 and got["files"][0]["status"] == "added", got
+    finally:
+        done.set()
+        for t in threads:
+            t.join()
+    assert failures == []
+    for name in chapters:
+        assert server.json("DELETE", f"/api/v1/documents/{name[:-3]}")[0] == 200
+    assert structural_problems(kb) == []
+
+
 def test_recompile_and_lint_fix_are_transactions(peps):
     server, kb = peps
     before = listing(kb)
