@@ -141,6 +141,7 @@ def test_browse_search_ask_add_remove_and_undo_in_a_real_browser(browser, served
     shot("graph")
     page.goto(server.origin + "/#/lint")
     page.wait_for_selector("h1:text('Lint')")
+    assert "null" not in page.inner_text("#view") and "undefined" not in page.inner_text("#view")
     shot("lint")
     page.goto(server.origin + "/#/history")
     page.wait_for_selector("table.list tr")

@@ -5,7 +5,8 @@
 
 const API = "/api/v1";
 const $ = (sel) => document.querySelector(sel);
-const view = () => $("#view");
+const view = () => ({ replaceChildren: (...nodes) => $("#view").replaceChildren(...nodes.filter((n) => n !== null && n !== undefined)),
+  prepend: (node) => $("#view").prepend(node) });
 const side = () => $("#side");
 
 function el(tag, attrs = {}, ...children) {
@@ -270,9 +271,12 @@ async function showLint() {
       showLint();
     } catch (err) { flash(err.message); }
   } });
+  const counts = Object.entries(report.findings.reduce((acc, f) => ({ ...acc, [f.kind]: (acc[f.kind] || 0) + 1 }), {}));
+  const shown = report.findings.slice(0, 500);  // a large wiki may have thousands: the counts say how many
   view().replaceChildren(el("h1", { text: `Lint: ${report.findings.length} finding(s)` }),
+    el("p", { class: "meta", text: counts.map(([k, n]) => `${n} ${k}`).join(", ") + (shown.length < report.findings.length ? ` (the first ${shown.length} are listed)` : "") }),
     report.findings.some((f) => f.fixable) ? fix : null,
-    report.findings.length ? el("table", { class: "list" }, report.findings.map((f) => el("tr", { class: "finding" },
+    shown.length ? el("table", { class: "list" }, shown.map((f) => el("tr", { class: "finding" },
       el("td", { text: f.kind }), el("td", {}, f.page.startsWith("wiki/") ? el("a", { href: pageHref(targetOf(f.page)), text: f.page }) : f.page),
       el("td", { text: f.detail + (f.fixable ? " (fixable)" : "") })))) : el("p", { text: "No findings: the wiki is consistent." }));
   side().replaceChildren();
