@@ -436,6 +436,39 @@ def chat_save() -> Workload:
 WORKLOADS.update({"query-save": query_save, "chat-save": chat_save})
 
 
+# -- uploads over HTTP (issue 12): the op behind POST /api/v1/documents, in this process -----------------------------
+
+def _upload(name: str, data: bytes) -> Callable[[str], None]:
+    def action(root: str) -> None:
+        kb = KnowledgeBase.open(root, argv=["web", "add", name])
+        try:
+            report = kb.add([], uploads=[(name, data)])
+            if report.failed:
+                raise OSError(report.outcomes[-1].detail)  # a fault the add reported: the run did not finish
+        finally:
+            kb.close()
+    return action
+
+
+def add_upload() -> Workload:
+    with open(WAL_NOTE, "rb") as fh:
+        data = fh.read()
+    build, _ = _kb_with(THREE_PEPS)
+    return Workload("add-upload", build, _upload("wal-notes.md", data), warm=True)
+
+
+def add_upload_new_version() -> Workload:
+    """An upload under a name already uploaded, with new content: the document is updated."""
+    with open(WAL_NOTE, "rb") as fh:
+        data = fh.read()
+    build, _ = _kb_with(THREE_PEPS, lambda root, _inbox: _upload("wal-notes.md", data)(root))
+    return Workload("add-upload-new-version", build, _upload("wal-notes.md", data + b"\nA checkpoint moves the log "
+                                                             b"into the database file.\n"), warm=True)
+
+
+WORKLOADS.update({"add-upload": add_upload, "add-upload-new-version": add_upload_new_version})
+
+
 # -- changes made through a server process: MCP and the REST API (issue 12) ------------------------------------------
 # Each state starts a server process (about a second of imports), so CI samples 10 states per mode of these.
 

@@ -67,7 +67,7 @@ def create_app(root: str, rules: Rules):
 
     @app.get("/", include_in_schema=False)
     def index(token: str | None = None):
-        if token is not None and rules.token is not None:  # the Guard checked it: keep it as a cookie
+        if token is not None and rules.token is not None and rules.token_ok(token):  # keep it as a cookie
             response = RedirectResponse("/", status_code=303)
             response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
             return response

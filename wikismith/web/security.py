@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 COOKIE = "wikismith_token"
-FORM_SLACK = 1024 * 1024
+FORM_SLACK = 64 * 1024  # the multipart framing around a file
 
 
 @dataclass

@@ -5,7 +5,8 @@
 
 const API = "/api/v1";
 const $ = (sel) => document.querySelector(sel);
-const view = () => $("#view");
+const view = () => ({ replaceChildren: (...nodes) => $("#view").replaceChildren(...nodes.filter((n) => n !== null && n !== undefined)),
+  prepend: (node) => $("#view").prepend(node) });
 const side = () => $("#side");
 
 function el(tag, attrs = {}, ...children) {
@@ -270,9 +271,12 @@ async function showLint() {
       showLint();
     } catch (err) { flash(err.message); }
   } });
+  const counts = Object.entries(report.findings.reduce((acc, f) => ({ ...acc, [f.kind]: (acc[f.kind] || 0) + 1 }), {}));
+  const shown = report.findings.slice(0, 500);  // a large wiki may have thousands: the counts say how many
   view().replaceChildren(el("h1", { text: `Lint: ${report.findings.length} finding(s)` }),
+    el("p", { class: "meta", text: counts.map(([k, n]) => `${n} ${k}`).join(", ") + (shown.length < report.findings.length ? ` (the first ${shown.length} are listed)` : "") }),
     report.findings.some((f) => f.fixable) ? fix : null,
-    report.findings.length ? el("table", { class: "list" }, report.findings.map((f) => el("tr", { class: "finding" },
+    shown.length ? el("table", { class: "list" }, shown.map((f) => el("tr", { class: "finding" },
       el("td", { text: f.kind }), el("td", {}, f.page.startsWith("wiki/") ? el("a", { href: pageHref(targetOf(f.page)), text: f.page }) : f.page),
       el("td", { text: f.detail + (f.fixable ? " (fixable)" : "") })))) : el("p", { text: "No findings: the wiki is consistent." }));
   side().replaceChildren();
@@ -338,6 +342,13 @@ function layout(nodes, edges, center) {  // a small force layout: ≤ 200 nodes,
       n.y = Math.min(620, Math.max(20, n.y + Math.max(-20, Math.min(20, n.vy)) * cool));
       n.vx *= 0.5; n.vy *= 0.5;
     }
+  }
+  // spread what the forces found over the whole drawing, so labels overlap as little as the shape allows
+  const xs = nodes.map((n) => n.x), ys = nodes.map((n) => n.y);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  for (const n of nodes) {
+    n.x = x1 > x0 ? 40 + 800 * (n.x - x0) / (x1 - x0) : 500;
+    n.y = y1 > y0 ? 30 + 580 * (n.y - y0) / (y1 - y0) : 320;
   }
 }
 
