@@ -93,8 +93,19 @@ def writer(port: int, count: int, out) -> None:
     out.put((rows, []))
 
 
-def phase(port: int, pages: int, readers: int, seconds: float, docs: int = 0) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), or 0 where unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def phase(port: int, pages: int, readers: int, seconds: float, docs: int = 0, server_pid: int = 0) -> dict:
     ctx = multiprocessing.get_context("fork")
+    cpu0 = cpu_seconds(server_pid)
     stop, out = ctx.Event(), ctx.Queue()
     procs = [ctx.Process(target=reader, args=(port, pages, n, stop, out)) for n in range(readers)]
     started = time.perf_counter()
@@ -116,8 +127,11 @@ def phase(port: int, pages: int, readers: int, seconds: float, docs: int = 0) ->
     wall = time.perf_counter() - started
     rows = [row for r, _ in results for row in r]
     half = [h for _, hs in results for h in hs]
-    report = {"seconds": round(wall, 2), "requests": len(rows), "requests_per_s": round(
-        sum(1 for e, _, _ in rows if e != "add") / wall, 1), "half_states": half[:10], "half_states_total": len(half)}
+    reads = sum(1 for e, _, _ in rows if e != "add")
+    report = {"seconds": round(wall, 2), "requests": len(rows), "requests_per_s": round(reads / wall, 1),
+              "half_states": half[:10], "half_states_total": len(half),
+              # what the server itself spent, whatever else the machine runs: CPU ms per request, all endpoints
+              "server_cpu_ms_per_request": round((cpu_seconds(server_pid) - cpu0) * 1000 / max(1, len(rows)), 2)}
     for endpoint in sorted({e for e, _, _ in rows}):
         took = [t for e, t, _ in rows if e == endpoint]
         report[endpoint] = {"count": len(took), "p50_ms": _pct(took, 0.5), "p95_ms": _pct(took, 0.95),
@@ -169,8 +183,8 @@ def main() -> int:
         for i in range(5):
             warm.request("GET", "/api/v1/pages/" + synthetic.page_path(i)[len("wiki/"):-len(".md")])
             warm.request("GET", "/api/v1/search?" + urllib.parse.urlencode({"q": QUERIES[i]}))
-        unloaded = phase(port, args.pages, args.readers, args.seconds)
-        loaded = phase(port, args.pages, args.readers, args.seconds, docs=args.docs)
+        unloaded = phase(port, args.pages, args.readers, args.seconds, server_pid=server.pid)
+        loaded = phase(port, args.pages, args.readers, args.seconds, docs=args.docs, server_pid=server.pid)
         _, status, _ = Client(port).request("GET", "/api/v1/status")
         server.send_signal(signal.SIGTERM)
         server.wait(30)
