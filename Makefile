@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 KB     ?= demo-kb
 LOCKVENV ?= /tmp/wikismith-lock
 
-.PHONY: demo test crash-bench overhead-bench ingest-bench tokens-bench startup-bench maintain-bench quality-bench bench lock clean
+.PHONY: demo test chromium crash-bench overhead-bench ingest-bench tokens-bench startup-bench maintain-bench quality-bench serve-bench bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,11 @@ $(LITE)/.installed: requirements-litellm.lock pyproject.toml
 	$(LITE)/bin/pip install -q --no-deps --config-settings editable_mode=compat -e .
 	touch $@
 
-test: $(VENV)/.dev $(LITE)/.installed
+# The browser test drives Debian's Chromium (never a browser downloaded at run time).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+test: $(VENV)/.dev $(LITE)/.installed chromium
 	$(BIN)/python -m pytest -n 2 --durations=15 -m "not litellm" tests
 	$(LITE)/bin/python -m pytest -m litellm tests
 
@@ -61,7 +65,10 @@ maintain-bench: $(VENV)/.dev
 quality-bench: $(VENV)/.dev
 	$(BIN)/python bench/quality.py --json
 
-bench: crash-bench overhead-bench ingest-bench tokens-bench startup-bench maintain-bench quality-bench
+serve-bench: $(VENV)/.dev
+	$(BIN)/python bench/serve.py --json
+
+bench: crash-bench overhead-bench ingest-bench tokens-bench startup-bench maintain-bench quality-bench serve-bench
 
 # Re-pin every dependency from a fresh environment (run after changing pyproject.toml).
 lock:

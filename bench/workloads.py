@@ -434,3 +434,86 @@ def chat_save() -> Workload:
 
 
 WORKLOADS.update({"query-save": query_save, "chat-save": chat_save})
+
+
+# -- uploads over HTTP (issue 12): the op behind POST /api/v1/documents, in this process -----------------------------
+
+def _upload(name: str, data: bytes) -> Callable[[str], None]:
+    def action(root: str) -> None:
+        kb = KnowledgeBase.open(root, argv=["web", "add", name])
+        try:
+            report = kb.add([], uploads=[(name, data)])
+            if report.failed:
+                raise OSError(report.outcomes[-1].detail)  # a fault the add reported: the run did not finish
+        finally:
+            kb.close()
+    return action
+
+
+def add_upload() -> Workload:
+    with open(WAL_NOTE, "rb") as fh:
+        data = fh.read()
+    build, _ = _kb_with(THREE_PEPS)
+    return Workload("add-upload", build, _upload("wal-notes.md", data), warm=True)
+
+
+def add_upload_new_version() -> Workload:
+    """An upload under a name already uploaded, with new content: the document is updated."""
+    with open(WAL_NOTE, "rb") as fh:
+        data = fh.read()
+    build, _ = _kb_with(THREE_PEPS, lambda root, _inbox: _upload("wal-notes.md", data)(root))
+    return Workload("add-upload-new-version", build, _upload("wal-notes.md", data + b"\nA checkpoint moves the log "
+                                                             b"into the database file.\n"), warm=True)
+
+
+WORKLOADS.update({"add-upload": add_upload, "add-upload-new-version": add_upload_new_version})
+
+
+# -- changes made through a server process: MCP and the REST API (issue 12) ------------------------------------------
+# Each state starts a server process (about a second of imports), so CI samples 10 states per mode of these.
+
+SERVER_SAMPLE = 10
+
+
+def mcp_add() -> Workload:
+    from bench.serverwork import mcp_tool
+
+    inbox = _inbox({"write-ahead-logging.md": WAL_NOTE})
+    build, _ = _kb_with(THREE_PEPS)
+    target = os.path.join(inbox, "write-ahead-logging.md")
+    return Workload("mcp-add", build, lambda root: mcp_tool(root, ["--allow-writes", "--allow-root", inbox], "add",
+                                                            {"source": target}), sample_above=SERVER_SAMPLE)
+
+
+def mcp_remove() -> Workload:
+    from bench.serverwork import mcp_tool
+
+    build, _ = _kb_with(THREE_PEPS)
+    return Workload("mcp-remove", build,
+                    lambda root: mcp_tool(root, ["--allow-writes"], "remove", {"document": "pep-3107"}),
+                    sample_above=SERVER_SAMPLE)
+
+
+WORKLOADS.update({"mcp-add": mcp_add, "mcp-remove": mcp_remove})
+
+
+def rest_add() -> Workload:
+    from bench.serverwork import multipart, rest_request
+
+    with open(WAL_NOTE, "rb") as fh:
+        body, headers = multipart("file", "write-ahead-logging.md", fh.read())
+    build, _ = _kb_with(THREE_PEPS)
+    return Workload("rest-add-upload", build,
+                    lambda root: rest_request(root, "POST", "/api/v1/documents", body, headers),
+                    sample_above=SERVER_SAMPLE)
+
+
+def rest_remove() -> Workload:
+    from bench.serverwork import rest_request
+
+    build, _ = _kb_with(THREE_PEPS)
+    return Workload("rest-remove", build, lambda root: rest_request(root, "DELETE", "/api/v1/documents/pep-3107"),
+                    sample_above=SERVER_SAMPLE)
+
+
+WORKLOADS.update({"rest-add-upload": rest_add, "rest-remove": rest_remove})

@@ -126,6 +126,13 @@ class KnowledgeBase:
     def close(self) -> None:
         self.store.close()
 
+    def another(self) -> "KnowledgeBase":
+        """Another handle on this KB, with the same settings and no recovery: one per thread of a server (an SQLite
+        connection belongs to the thread that opened it). Changes through any handle serialise on the KB's lock."""
+        kb = KnowledgeBase(self.root)
+        kb.store.history_keep = self.store.history_keep
+        return kb
+
     # -- the seam -------------------------------------------------------------------------------------------------
 
     def change(self, build: Builder) -> str | None:
@@ -282,6 +289,36 @@ class KnowledgeBase:
             return text
         with open(self.store.path(rel), encoding="utf-8") as fh:
             return fh.read()
+
+    def page(self, name: str):
+        """One page (by path or link target) with its backlinks and outline, from one committed snapshot."""
+        from wikismith.ops.pages import read
+
+        return read(self.store, name)
+
+    def graph(self, name: str | None = None, *, depth: int = 1, limit: int = 60):
+        """The pages around one page (or the wiki's hubs) and the links among them, bounded in size."""
+        from wikismith.ops.pages import neighbourhood
+
+        return neighbourhood(self.store, name, depth=depth, limit=limit)
+
+    def page_slice(self, name: str, *, offset: int = 0, limit: int | None = None):
+        """A page by a name from outside (`concepts/x`, `index.md`): refused unless it is a page of the wiki."""
+        from wikismith.ops import reading
+
+        return reading.page(self.store, name, offset=offset, limit=limit or reading.MAX_CHARS)
+
+    def pages(self, kind: str, *, offset: int = 0, limit: int = 50):
+        """Pages of one kind, a slice at a time."""
+        from wikismith.ops import reading
+
+        return reading.pages(self.store, kind, offset=offset, limit=limit)
+
+    def source_range(self, document: str, first: int, last: int):
+        """Pages first..last of a long document's converted source."""
+        from wikismith.ops import reading
+
+        return reading.source_range(self.store, document, first, last)
 
     @property
     def config(self) -> dict[str, object]:

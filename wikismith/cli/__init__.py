@@ -7,7 +7,8 @@ import sys
 import click
 
 from wikismith import __version__
-from wikismith.cli import add_command, ask_commands, chat_command, config_command, kb_commands, maintain_commands
+from wikismith.cli import (add_command, ask_commands, chat_command, config_command, kb_commands, maintain_commands,
+                           mcp_command, serve_command)
 
 
 class _Group(click.Group):
@@ -44,8 +45,10 @@ def cli(ctx: click.Context, kb_path: str | None) -> None:
 for command in (kb_commands.init, add_command.add, ask_commands.search, ask_commands.query, chat_command.chat,
                 maintain_commands.remove,
                 maintain_commands.recompile, kb_commands.status, kb_commands.list_, maintain_commands.lint,
-                maintain_commands.history, maintain_commands.undo, kb_commands.doctor, config_command.config):
+                maintain_commands.history, maintain_commands.undo, kb_commands.doctor, config_command.config,
+                serve_command.serve):
     cli.add_command(command)
+cli.add_command(mcp_command.mcp)
 
 
 def main(argv: list[str] | None = None) -> None:

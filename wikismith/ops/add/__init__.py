@@ -58,16 +58,18 @@ class AddReport:
 
 
 def add(store, paths: list[str], *, dry_run: bool = False, progress: Progress | None = None,
-        allow_private: bool = False, cloud: bool = False, follow_symlinks: bool = False) -> AddReport:
-    """Add files, folders and URLs (or, with cloud, PageIndex Cloud document ids), one transaction each."""
+        allow_private: bool = False, cloud: bool = False, follow_symlinks: bool = False,
+        uploads: list[tuple[str, bytes]] = ()) -> AddReport:
+    """Add files, folders and URLs (or, with cloud, PageIndex Cloud document ids), one transaction each; and
+    `uploads`, (file name, bytes) sent over HTTP."""
     from wikismith import config, envfile
     from wikismith.ingest import Limits
-    from wikismith.ops.add import files, local, remote
+    from wikismith.ops.add import files, local, remote, upload
     from wikismith.ops.add.model import Model
     from wikismith.store import interrupts
 
     report = AddReport(dry_run=dry_run)
-    items: list[tuple[str, str]] = []  # (kind, what): kind is file, url or cloud
+    items: list[tuple[str, object]] = []  # (kind, what): kind is file, url, cloud or upload
     for given in paths:
         if cloud:
             items.append(("cloud", given.strip()))
@@ -77,6 +79,7 @@ def add(store, paths: list[str], *, dry_run: bool = False, progress: Progress | 
             found, left = files.expand(given, store.root, follow_symlinks=follow_symlinks)
             report.outcomes += [FileOutcome(x.path, x.status, x.reason) for x in left]
             items += [("file", f) for f in found if ("file", f) not in items]
+    items += [("upload", upload) for upload in uploads]
     cfg = config.load(store.root)
     env = envfile.environment(store.root)
     limits = Limits.from_config(cfg)
@@ -85,21 +88,24 @@ def add(store, paths: list[str], *, dry_run: bool = False, progress: Progress | 
     client = remote.cloud_client(cfg, env) if cloud and not dry_run else None
     try:
         for index, (kind, what) in enumerate(items, 1):
-            item = Item(report, progress, index, len(items), what)
+            label = what[0] if kind == "upload" else what
+            item = Item(report, progress, index, len(items), label)
             item.phase("reading")
             try:
-                if kind == "file":
+                if kind == "upload":
+                    upload.add_upload(store, what[0], what[1], limits, dry_run, model, item)
+                elif kind == "file":
                     local.add_file(store, what, limits, dry_run, model, item)
                 elif kind == "url":
                     remote.add_url(store, what, cfg, limits, dry_run, model, item, allow_private=allow_private)
                 else:
                     remote.add_cloud(store, what, client, dry_run, model, item)
             except WikismithError as exc:
-                item.done(FileOutcome(what, "failed", str(exc)))
+                item.done(FileOutcome(label, "failed", str(exc)))
             except OSError as exc:
                 # The store itself failed (the document was rolled back): later documents would fail alike.
-                item.done(FileOutcome(what, "failed", os_reason(exc)))
-                report.stopped = f"stopped after a storage error on {what}: {os_reason(exc)}"
+                item.done(FileOutcome(label, "failed", os_reason(exc)))
+                report.stopped = f"stopped after a storage error on {label}: {os_reason(exc)}"
                 break
             if interrupts.pending():  # Ctrl-C during that document's apply: it is committed; stop here
                 raise KeyboardInterrupt

@@ -21,20 +21,30 @@ def add_file(store, path: str, limits, dry_run: bool, model, item) -> None:
     except OSError as exc:
         raise WikismithError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     digest = hashlib.sha256(data).hexdigest()
-    view = store.view()
-    same = view.document_by_hash(digest)
-    if same is not None:
-        return item.done(FileOutcome(path, "skipped", f"same content as {same['name']} (already in the KB)", same["id"]))
-    if dry_run:
-        old = view.document_by_source(path)
-        estimate = model.estimate(len(data)) if model is not None else None
-        return item.done(FileOutcome(path, "would-update" if old else "would-add", "", old["id"] if old else "",
-                                     usage=estimate))
+    if settled(store, path, path, digest, len(data), dry_run, model, item):
+        return
     item.phase("converting")
     doc = convert(path, limits)
     source = SourceInfo(name=os.path.basename(path), origin=f"file:{os.path.basename(path)}", hash=digest,
                         kind=sniff(path), source_path=path, raw_file=path, size=len(data))
     land(store, path, doc, source, data, model, item)
+
+
+def settled(store, label: str, source_path: str, digest: str, size: int, dry_run: bool, model, item) -> bool:
+    """Whether the outcome is known before any conversion: the same content is already in the KB (skipped), or
+    this is a dry run (would add, or would update the document from the same source). Records it when so."""
+    view = store.view()
+    same = view.document_by_hash(digest)
+    if same is not None:
+        item.done(FileOutcome(label, "skipped", f"same content as {same['name']} (already in the KB)", same["id"]))
+        return True
+    if dry_run:
+        old = view.document_by_source(source_path)
+        estimate = model.estimate(size) if model is not None else None
+        item.done(FileOutcome(label, "would-update" if old else "would-add", "", old["id"] if old else "",
+                              usage=estimate))
+        return True
+    return False
 
 
 def land(store, label: str, doc, source, data: bytes | None, model, item) -> None:

@@ -1,0 +1,55 @@
+"""A wikismith server process for the crash bench: `python -m bench.serverproc ARGS` runs `wikismith ARGS` (e.g.
+`--kb ROOT mcp --allow-writes`), the real command in a process of its own, with WIKISMITH_FAULTS in its
+environment as any run of wikismith reads it.
+
+Two things are added for the bench, both outside the command: with WIKISMITH_BENCH_STATES=ROOT, the KB's state is
+recorded after every transaction the process commits (as the bench records it for in-process workloads); and with
+WIKISMITH_BENCH_REPORT=FILE, when the process ends normally, FILE receives the checkpoints it passed (and their
+trace, when counting) and those states, as JSON. A process killed at a checkpoint writes nothing.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from wikismith.store import faults, snapshot, txn  # noqa: E402
+
+STATES_ENV = "WIKISMITH_BENCH_STATES"
+REPORT_ENV = "WIKISMITH_BENCH_REPORT"
+
+
+def main() -> None:
+    states: list[dict] = []
+    root = os.environ.get(STATES_ENV)
+    if root:
+        real = txn.apply
+
+        def recording(*args, **kwargs):
+            result = real(*args, **kwargs)
+            states.append(snapshot.state(root))
+            return result
+
+        txn.apply = recording
+    target = os.environ.get(REPORT_ENV)
+    if target:
+        atexit.register(_report, target, states)
+    from wikismith.cli import main as cli_main
+
+    cli_main(sys.argv[1:])
+
+
+def _report(target: str, states: list[dict]) -> None:
+    plan = faults.active
+    payload = {"passed": plan.passed if plan else 0, "trace": plan.trace if plan and plan.trace else [],
+               "states": states}
+    with open(target, "w", encoding="utf-8") as fh:
+        json.dump(payload, fh)
+
+
+if __name__ == "__main__":
+    main()
