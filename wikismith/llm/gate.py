@@ -13,7 +13,31 @@ import contextlib
 import time
 
 
-class ProcessGate:
+class Gate:
+    """What every gate shares; a subclass gives `_slots` (a context manager) and the shared pause time."""
+
+    _slots: contextlib.AbstractContextManager
+
+    @contextlib.contextmanager
+    def slot(self):
+        with self._slots:
+            yield
+
+    def wait(self) -> None:
+        while (left := self._paused_until() - time.time()) > 0:
+            time.sleep(min(left, 1.0))
+
+    def pause(self, seconds: float) -> None:
+        self._pause_until(time.time() + seconds)
+
+    def _paused_until(self) -> float:
+        raise NotImplementedError
+
+    def _pause_until(self, when: float) -> None:
+        raise NotImplementedError
+
+
+class ProcessGate(Gate):
     """For processes forked from the one that made it (the semaphore and the value are inherited)."""
 
     def __init__(self, concurrency: int, ctx=None):
@@ -23,18 +47,9 @@ class ProcessGate:
         self._slots = ctx.BoundedSemaphore(max(1, concurrency))
         self._until = ctx.Value("d", 0.0)  # time.time() before which no request is sent
 
-    @contextlib.contextmanager
-    def slot(self):
-        with self._slots:
-            yield
+    def _paused_until(self) -> float:
+        return self._until.value
 
-    def wait(self) -> None:
-        while True:
-            left = self._until.value - time.time()
-            if left <= 0:
-                return
-            time.sleep(min(left, 1.0))
-
-    def pause(self, seconds: float) -> None:
+    def _pause_until(self, when: float) -> None:
         with self._until.get_lock():
-            self._until.value = max(self._until.value, time.time() + seconds)
+            self._until.value = max(self._until.value, when)

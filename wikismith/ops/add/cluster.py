@@ -11,10 +11,10 @@ sends anything.
 from __future__ import annotations
 
 import contextlib
-import time
 import uuid
 
 from wikismith.errors import UsageError
+from wikismith.llm.gate import Gate
 from wikismith.ops.add.prepare import Prepared, Task, run
 
 DAEMON_HINT = ("start the Dask workers with DASK_DISTRIBUTED__WORKER__DAEMON=False: converting a PDF or an Office "
@@ -81,8 +81,8 @@ def _prepare(task: Task, gate) -> Prepared:
     return out
 
 
-class DaskGate:
-    """The shared budget of model calls on a cluster (see llm/gate.py for the protocol)."""
+class DaskGate(Gate):
+    """The shared budget of model calls on a cluster: a Dask Semaphore, and a Dask Variable for the pause."""
 
     def __init__(self, concurrency: int, name: str, client=None):
         from distributed import Semaphore, Variable
@@ -93,19 +93,9 @@ class DaskGate:
         self._until = Variable(f"{name}-pause", client=client)
         self._until.set(0.0)
 
-    @contextlib.contextmanager
-    def slot(self):
-        with self._slots:
-            yield
+    def _paused_until(self) -> float:
+        return float(self._until.get())
 
-    def wait(self) -> None:
-        while True:
-            left = float(self._until.get()) - time.time()
-            if left <= 0:
-                return
-            time.sleep(min(left, 1.0))
-
-    def pause(self, seconds: float) -> None:
-        until = time.time() + seconds
-        if until > float(self._until.get()):
-            self._until.set(until)
+    def _pause_until(self, when: float) -> None:
+        if when > self._paused_until():  # last writer wins: at worst a pause a little shorter than asked
+            self._until.set(when)
