@@ -18,7 +18,10 @@ from dataclasses import dataclass, field
 
 from wikismith.errors import WikismithError
 
-KILL_ENV = "WIKISMITH_WORKER_KILL"  # crash bench: "K" kills the worker preparing the K-th document, first attempt
+# Crash bench and tests: "K" kills (SIGKILL) the worker preparing the K-th document, on its first attempt, after
+# appending a line to the file KILL_MARK_ENV names (if set), so that the bench knows the kill happened.
+KILL_ENV = "WIKISMITH_WORKER_KILL"
+KILL_MARK_ENV = "WIKISMITH_WORKER_KILL_MARK"
 
 
 @dataclass
@@ -123,4 +126,8 @@ def _compile_with_model(task: Task, gate):
 def _maybe_die(task: Task) -> None:
     wanted = os.environ.get(KILL_ENV)
     if wanted and task.attempt == 1 and task.stage != "model" and int(wanted) == task.index:
+        mark = os.environ.get(KILL_MARK_ENV)
+        if mark:
+            with open(mark, "a", encoding="utf-8") as fh:
+                fh.write(f"{task.index}\n")
         os.kill(os.getpid(), signal.SIGKILL)
