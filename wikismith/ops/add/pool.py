@@ -94,12 +94,19 @@ class LocalPool:
             idle.conn.send(idle.task)
 
     def _start(self) -> _Worker:
+        # A plain fork, not multiprocessing.Process: that one refuses to start from a daemonic process (a pool
+        # worker, a server's worker), and a worker must itself be free to fork (a PDF is converted in a child).
         mine, theirs = self.ctx.Pipe()
-        # not a daemon: converting a PDF or an Office file forks a child of its own
-        process = self.ctx.Process(target=_serve, args=(theirs, self.gate, os.getpid()), daemon=False)
-        process.start()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                mine.close()
+                _serve(theirs, self.gate, parent)
+            finally:
+                os._exit(1)
         theirs.close()
-        worker = _Worker(process, mine)
+        worker = _Worker(_Process(pid), mine)
         self.workers.append(worker)
         return worker
 
@@ -122,6 +129,43 @@ class _Worker:
     def __init__(self, process, conn):
         self.process, self.conn = process, conn
         self.task: Task | None = None
+
+
+class _Process:
+    """A forked worker: its pid, a file descriptor that becomes readable when it ends (pidfd), its exit code."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.exitcode: int | None = None
+        self.sentinel = os.pidfd_open(pid)
+
+    def is_alive(self) -> bool:
+        return self.exitcode is None and not self._reap(os.WNOHANG)
+
+    def join(self, timeout: float | None = None) -> None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.exitcode is None and not self._reap(os.WNOHANG):
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            time.sleep(0.01)
+
+    def kill(self) -> None:
+        if self.exitcode is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def _reap(self, flags: int) -> bool:
+        try:
+            pid, status = os.waitpid(self.pid, flags)
+        except ChildProcessError:
+            pid, status = self.pid, 0
+        if pid == 0:
+            return False
+        self.exitcode = os.waitstatus_to_exitcode(status)
+        os.close(self.sentinel)
+        return True
 
 
 def _serve(conn, gate, parent: int) -> None:
