@@ -79,14 +79,12 @@ class Owner:
             except OSError as exc:
                 raise WikismithError(f"{path}: cannot read it ({exc.strerror or exc})") from None
         except WikismithError as exc:
-            self.ready[i] = _Ready(FileOutcome(path, "failed", str(exc)))
-            return
+            return self._settled(i, FileOutcome(path, "failed", str(exc)))
         digest = hashlib.sha256(data).hexdigest()
         same = self.store.view().document_by_hash(digest)
         if same is not None:
             reason = f"same content as {same['name']} (already in the KB)"
-            self.ready[i] = _Ready(FileOutcome(path, "skipped", reason, same["id"]))
-            return
+            return self._settled(i, FileOutcome(path, "skipped", reason, same["id"]))
         try:
             kind = sniff(path)
         except OSError:
@@ -102,10 +100,14 @@ class Owner:
         if p.error is None and p.stage == "convert":
             self._ship_to_model(i, p)
             return
+        self._settled(i, FileOutcome(self.files[i], "failed", p.error) if p.error else None, p)
+
+    def _settled(self, i: int, outcome: FileOutcome | None, prepared: Prepared | None = None) -> None:
+        """Document i is ready to apply (or to report, when `outcome` says it needs no transaction)."""
+        self.ready[i] = _Ready(outcome, prepared)
         self.prepared += 1
         if self.progress:
             self.progress(self.prepared, len(self.files), self.files[i], "prepared")
-        self.ready[i] = _Ready(FileOutcome(self.files[i], "failed", p.error) if p.error else None, p)
 
     def _ship_to_model(self, i: int, p: Prepared) -> None:
         """The second trip of a model add: the document with the candidate pages the KB has for it now."""
