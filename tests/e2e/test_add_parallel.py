@@ -120,6 +120,35 @@ def test_kill_9_keeps_every_committed_document_leaves_no_worker_and_a_rerun_resu
     assert snapshot.file_hashes(str(serial)) == snapshot.file_hashes(str(kb))
 
 
+def test_ctrl_c_on_the_terminal_stops_between_documents_and_a_rerun_resumes(tmp_path, run_cli):
+    """A terminal's Ctrl-C reaches the whole process group, workers included: the command stops between two
+    transactions, reports exactly what it committed, exits 130, and leaves no worker behind."""
+    inbox = tmp_path / "notes"
+    inbox.mkdir()
+    for i in range(60):
+        (inbox / f"note-{i:03d}.md").write_text(synthetic.generated_document(i), encoding="utf-8")
+    kb = _new_kb(tmp_path, run_cli, "kb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIKISMITH")}
+    env["SOURCE_DATE_EPOCH"] = EPOCH
+    proc = subprocess.Popen([sys.executable, "-m", "wikismith", "--kb", str(kb), "add", "--jobs", "2", str(inbox)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list((kb / "raw").iterdir())) < 5:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    committed = sorted(p.name for p in (kb / "raw").iterdir())
+    assert 5 <= len(committed) < 60
+    assert f"interrupted: {len(committed)} document(s) above were committed" in out, out
+    with pytest.raises(ProcessLookupError):
+        os.killpg(proc.pid, 0)  # no worker outlived the command
+    code, report, err = add(kb, inbox, extra=("--jobs", "2"))
+    assert code == 0 and report["counts"]["added"] == 60 - len(committed), err
+    assert run_cli("doctor", kb=kb)[0] == 0
+
+
 # -- with a model ----------------------------------------------------------------------------------------------------
 
 class Meter:
