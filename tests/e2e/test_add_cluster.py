@@ -111,3 +111,11 @@ def test_with_a_model_each_worker_uses_the_key_of_its_own_environment(tmp_path, 
         assert used[kind] == {f"Bearer {WORKER_KEY}"}
     assert used["overview"] == {f"Bearer {OWNER_KEY}"}
     assert fake.calls_by_kind["summary"] == 3
+
+
+def test_an_unreachable_scheduler_is_a_usage_error_that_changes_nothing(tmp_path, run_cli):
+    kb = _kb(tmp_path, run_cli, "kb")
+    before = snapshot.file_hashes(str(kb))
+    code, out, err = run_cli("add", "--cluster", "tcp://127.0.0.1:9", _inbox(tmp_path, notes=1), kb=kb, timeout=120)
+    assert code == 2 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err, out + err
+    assert snapshot.file_hashes(str(kb)) == before

@@ -17,6 +17,7 @@ from wikismith.errors import UsageError
 from wikismith.llm.gate import Gate
 from wikismith.ops.add.prepare import Prepared, Task, run
 
+CONNECT_TIMEOUT = 10  # seconds to reach the scheduler
 DAEMON_HINT = ("start the Dask workers with DASK_DISTRIBUTED__WORKER__DAEMON=False: converting a PDF or an Office "
                "file needs a child process")
 
@@ -28,7 +29,7 @@ class ClusterPool:
         except ImportError:
             raise UsageError("--cluster needs Dask distributed: pip install 'wikismith[distributed]'") from None
         try:
-            self.client = Client(address, timeout=int(cfg.get("timeout", 60)), set_as_default=False)
+            self.client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             raise UsageError(f"cannot reach the Dask scheduler at {address} ({exc})") from None
         threads = sum(w.get("nthreads", 1) for w in self.client.scheduler_info().get("workers", {}).values())
