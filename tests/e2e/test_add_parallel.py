@@ -50,6 +50,22 @@ def _new_kb(tmp_path, run_cli, name: str, *settings: tuple[str, str]):
     return kb
 
 
+def _notes(tmp_path, count: int):
+    inbox = tmp_path / "notes"
+    inbox.mkdir()
+    for i in range(count):
+        (inbox / f"note-{i:03d}.md").write_text(synthetic.generated_document(i), encoding="utf-8")
+    return inbox
+
+
+def _start_add(kb, inbox, stdout):
+    """`wikismith add --jobs 2 INBOX` running in a session (process group) of its own; stderr piped."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIKISMITH")}
+    env["SOURCE_DATE_EPOCH"] = EPOCH
+    return subprocess.Popen([sys.executable, "-m", "wikismith", "--kb", str(kb), "add", "--jobs", "2", str(inbox)],
+                            stdout=stdout, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+
+
 def _without_seconds(report: dict) -> list[dict]:
     return [{k: v for k, v in f.items() if k != "seconds"} for f in report["files"]]
 
@@ -83,18 +99,11 @@ def test_jobs_comes_from_the_setting_and_a_worker_killed_mid_document_costs_only
 
 
 def test_kill_9_keeps_every_committed_document_leaves_no_worker_and_a_rerun_resumes(tmp_path, run_cli):
-    inbox = tmp_path / "notes"
-    inbox.mkdir()
-    for i in range(150):
-        (inbox / f"note-{i:03d}.md").write_text(synthetic.generated_document(i), encoding="utf-8")
+    inbox = _notes(tmp_path, 150)
     serial = _new_kb(tmp_path, run_cli, "serial")
     assert add(serial, inbox, extra=("--jobs", "1"))[0] == 0
     kb = _new_kb(tmp_path, run_cli, "kb")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIKISMITH")}
-    env["SOURCE_DATE_EPOCH"] = EPOCH
-    proc = subprocess.Popen([sys.executable, "-m", "wikismith", "--kb", str(kb), "add", "--jobs", "2", str(inbox)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)
+    proc = _start_add(kb, inbox, stdout=subprocess.DEVNULL)
     seen = 0
     for line in proc.stderr:  # "[k/150] path" as each document is applied
         seen += 1
@@ -123,16 +132,9 @@ def test_kill_9_keeps_every_committed_document_leaves_no_worker_and_a_rerun_resu
 def test_ctrl_c_on_the_terminal_stops_between_documents_and_a_rerun_resumes(tmp_path, run_cli):
     """A terminal's Ctrl-C reaches the whole process group, workers included: the command stops between two
     transactions, reports exactly what it committed, exits 130, and leaves no worker behind."""
-    inbox = tmp_path / "notes"
-    inbox.mkdir()
-    for i in range(60):
-        (inbox / f"note-{i:03d}.md").write_text(synthetic.generated_document(i), encoding="utf-8")
+    inbox = _notes(tmp_path, 60)
     kb = _new_kb(tmp_path, run_cli, "kb")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WIKISMITH")}
-    env["SOURCE_DATE_EPOCH"] = EPOCH
-    proc = subprocess.Popen([sys.executable, "-m", "wikismith", "--kb", str(kb), "add", "--jobs", "2", str(inbox)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)
+    proc = _start_add(kb, inbox, stdout=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list((kb / "raw").iterdir())) < 5:
         time.sleep(0.05)
