@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 if "--fsync" not in sys.argv:
     os.environ["WIKISMITH_FSYNC"] = "off"  # read once when the store is imported, just below
 
-from bench.crashkit import MODES, run_matrix  # noqa: E402
+from bench.crashkit import EXTRA_MODES, MODES, run_matrix  # noqa: E402
 from bench.workloads import WORKLOADS  # noqa: E402
 
 
@@ -24,7 +24,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print the full JSON report")
     parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS), help="only these workloads")
-    parser.add_argument("--mode", action="append", choices=MODES, help="only these modes")
+    parser.add_argument("--mode", action="append", choices=MODES + EXTRA_MODES, help="only these modes")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--fsync", action="store_true", help="keep fsync on (slower; changes nothing a killed "
                         "process can observe, since the bench does not model power loss)")
@@ -34,7 +34,7 @@ def main() -> int:
     rows = []
     for name in args.workload or list(WORKLOADS):
         t0 = time.perf_counter()
-        outcomes = run_matrix(WORKLOADS[name](), tuple(args.mode or MODES), jobs=args.jobs)
+        outcomes = run_matrix(WORKLOADS[name](), tuple(args.mode or MODES + EXTRA_MODES), jobs=args.jobs)
         for outcome in outcomes:
             rows.append(outcome.as_dict())
             if not args.json:

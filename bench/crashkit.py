@@ -23,6 +23,9 @@ from wikismith.store import chat, faults, snapshot, txn
 from wikismith.store.store import Store
 
 MODES = ("error-once", "error-forever", "crash", "torn", "crash-during-recovery")
+# Modes only some workloads have: "worker-killed" SIGKILLs the worker process preparing the K-th document of a
+# parallel add (K = 1 .. Workload.documents); the command must retry it and end exactly as its clean run does.
+EXTRA_MODES = ("worker-killed",)
 Step = Callable[[str], None]
 
 
@@ -36,6 +39,8 @@ class Workload:
     warm: bool = False  # run the action once in the bench process first, so forked runs inherit its caches
     teardown: Callable[[], None] | None = None  # stops what the workload started (a fake model server)
     sample_above: int | None = None  # sampled (CI) past this many states per mode, not SAMPLE_ABOVE (slow runs)
+    extra_modes: tuple[str, ...] = ()  # of EXTRA_MODES
+    documents: int = 0  # documents a parallel add prepares (the states of "worker-killed")
 
 
 @dataclass
@@ -262,6 +267,8 @@ class Bench:
         return lambda: self.w.action(root)
 
     def checkpoints(self, mode: str) -> list[int]:
+        if mode == "worker-killed":
+            return list(range(1, self.w.documents + 1))
         ks = range(1, len(self.trace) + 1)
         if mode == "torn":
             return [k for k in ks if self.trace[k - 1][1]]
@@ -269,6 +276,8 @@ class Bench:
 
     def run_state(self, mode: str, k: int) -> list[tuple[str, str | None]]:
         """Run one interrupted state (several for crash-during-recovery); returns (label, problem) pairs."""
+        if mode == "worker-killed":
+            return self._worker_killed(k)
         spec = {"error-once": f"error@{k}", "error-forever": f"error@{k}+", "crash": f"crash@{k}",
                 "torn": f"torn@{k}", "crash-during-recovery": f"crash@{k}"}[mode]
         results = []
@@ -305,6 +314,35 @@ class Bench:
                     shutil.rmtree(path)
 
 
+    def _worker_killed(self, k: int) -> list[tuple[str, str | None]]:
+        """The worker preparing document k dies by SIGKILL; the command must end as its clean run does."""
+        from wikismith.ops.add.prepare import KILL_ENV, KILL_MARK_ENV
+
+        label = f"worker-killed at document {k}"
+        root = self._fresh()
+        mark = root + ".killed"
+        action = self._action(root)
+
+        def run() -> None:
+            os.environ[KILL_ENV], os.environ[KILL_MARK_ENV] = str(k), mark
+            action()
+
+        try:
+            status, _ = _fork(run, None, None)
+            if not os.path.exists(mark):
+                return [(label, "no worker was killed; nothing was tested")]
+            if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+                return [(label, f"the command did not end normally after the kill (status {status})")]
+            if snapshot.state(root) != self.accepted[-1]:
+                return [(label, "the KB differs from the clean run's: " + _diff(snapshot.state(root),
+                                                                                 self.accepted[-1:]))]
+            return [(label, judge(root, self.accepted, self.w.wiki, self.known))]
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+            if os.path.exists(mark):
+                os.unlink(mark)
+
+
 SAMPLE_ABOVE = 300  # a mode with more states than this may be sampled (CI); the bench itself runs them all
 
 
@@ -319,6 +357,7 @@ def run_matrix(workload: Workload, modes=MODES, *, jobs: int = 2, tmp: str | Non
         sample = min(sample, above)
     try:
         bench = Bench(workload, workdir)
+        modes = tuple(m for m in modes if m not in EXTRA_MODES or m in workload.extra_modes)
         outcomes = {mode: Outcome(workload.name, mode) for mode in modes}
         for mode in modes:
             ks = bench.checkpoints(mode)

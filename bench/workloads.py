@@ -155,9 +155,24 @@ MIXED = {
 }
 
 
+def _prewarm(inbox: str) -> None:
+    """Convert and compile the inbox once here, serially: a parallel add's workers, forked from the runs, then find
+    every conversion and draft in the caches they inherit (a warm run would fill the workers' caches, not ours)."""
+    scratch = tempfile.mkdtemp(prefix="crash-prewarm-")
+    KnowledgeBase.init(os.path.join(scratch, "kb")).close()
+    with open(os.devnull, "w") as sink:
+        saved, sys.stdout, sys.stderr = (sys.stdout, sys.stderr), sink, sink
+        try:
+            _cli("--kb", os.path.join(scratch, "kb"), "add", "--jobs", "1", inbox)
+        finally:
+            sys.stdout, sys.stderr = saved
+    shutil.rmtree(scratch)
+
+
 def add_mixed_folder() -> Workload:
     inbox = _inbox(MIXED)
     _memoize_conversions()
+    _prewarm(inbox)
     return Workload("add-folder-5-mixed", _kb_with_generated(0, inbox), lambda root: _cli("--kb", root, "add", inbox),
                     warm=True)
 
@@ -517,3 +532,22 @@ def rest_remove() -> Workload:
 
 
 WORKLOADS.update({"rest-add-upload": rest_add, "rest-remove": rest_remove})
+# -- parallel add (issue 13): documents prepared by 2 worker processes, applied in order by the command ------------
+
+PARALLEL = {"a-notes.md": os.path.join(REPO, "examples", "hard-links.md"),
+            "b-pep-0604.rst": os.path.join(CORPUS, "peps", "pep-0604.rst"),
+            "c-blog.html": os.path.join(CORPUS, "web", "test_blog.html"),
+            "d-outline.pdf": os.path.join(CORPUS, "pdf", "pdflatex-outline.pdf")}
+
+
+def add_folder_parallel() -> Workload:
+    """Every checkpoint of the applier (workers count none), and each document's worker SIGKILLed mid-document."""
+    inbox = _inbox(PARALLEL)
+    _memoize_conversions()
+    _prewarm(inbox)
+    return Workload("add-folder-parallel-jobs-2", _kb_with_generated(3, tempfile.mkdtemp(prefix="crash-inbox-")),
+                    lambda root: _cli("--kb", root, "add", "--jobs", "2", inbox), warm=True,
+                    extra_modes=("worker-killed",), documents=len(PARALLEL))
+
+
+WORKLOADS["add-folder-parallel-jobs-2"] = add_folder_parallel

@@ -22,7 +22,8 @@ DEFAULTS: dict[str, object] = {
     "history_keep": 20,
 }
 # Keys with no default: set only when a user needs them.
-OPTIONAL: dict[str, type] = {"base_url": str, "api_key_env": str, "allow_private": bool, "pageindex_base_url": str}
+OPTIONAL: dict[str, type] = {"base_url": str, "api_key_env": str, "allow_private": bool, "pageindex_base_url": str,
+                              "jobs": int}
 
 HELP = {
     "model": '"offline" (the extractive compiler, no model) or provider/model, e.g. openai/gpt-4o-mini, ollama/llama3',
@@ -41,6 +42,7 @@ HELP = {
     "base_url": "an OpenAI-compatible server to use instead of the provider's own",
     "api_key_env": "the environment variable holding the API key (the key itself never goes in this file)",
     "allow_private": "true: `add URL` may fetch from loopback and private addresses (your own intranet)",
+    "jobs": "worker processes that prepare documents in `add` (default: one per core; 1: no workers)",
     "pageindex_base_url": "the PageIndex Cloud API to import from (default https://api.pageindex.ai)",
 }
 

@@ -4,7 +4,7 @@ runs a seeded sample of 120 of them, and crash-during-recovery at least 120 of i
 
 import pytest
 
-from bench.crashkit import MODES, run_matrix
+from bench.crashkit import EXTRA_MODES, MODES, run_matrix
 from bench.workloads import WORKLOADS
 from wikismith.store import fs
 
@@ -20,8 +20,9 @@ def _fixed_clock_no_fsync(monkeypatch):
 
 @pytest.mark.parametrize("workload", sorted(WORKLOADS))
 def test_every_interrupted_state_recovers(workload, tmp_path):
-    outcomes = run_matrix(WORKLOADS[workload](), MODES, jobs=1, tmp=str(tmp_path), sample=CI_SAMPLE, seed=20261202)
+    made = WORKLOADS[workload]()
+    outcomes = run_matrix(made, MODES + EXTRA_MODES, jobs=1, tmp=str(tmp_path), sample=CI_SAMPLE, seed=20261202)
     for outcome in outcomes:
         assert outcome.states > 0, f"{outcome.mode}: the workload passed no checkpoint: the bench measured nothing"
         assert outcome.survived == outcome.states, (outcome.mode, outcome.failures[:5])
-    assert {o.mode for o in outcomes} == set(MODES)
+    assert {o.mode for o in outcomes} == set(MODES) | set(made.extra_modes)

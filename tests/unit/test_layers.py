@@ -131,3 +131,19 @@ def test_the_checker_sees_upward_imports_lazy_and_relative_ones_included():
     assert upward_imports("wikismith.store.txn", "from ..kb import KnowledgeBase\n")
     assert upward_imports("wikismith.cli.common", "import wikismith.store.txn\n")  # past the KB API
     assert not upward_imports("wikismith.ops.doctor", "from wikismith.store import fs\nfrom . import inspect\n")
+
+
+# The worker side of a parallel add runs on other processes and other machines, which hold no KB: it must not reach
+# the store, nor the parts of the add that do (the applier's merge and commit), lazily or not.
+WORKER_SIDE = ("wikismith.ops.add.prepare",)
+WORKER_MAY_NOT_IMPORT = ("wikismith.store", "wikismith.kb", "wikismith.ops.add.local", "wikismith.ops.add.parallel",
+                         "wikismith.wiki.merge")
+
+
+def test_the_worker_side_of_a_parallel_add_never_reaches_the_kb():
+    found = []
+    for module in WORKER_SIDE:
+        for target, line in imports_of(module, source_of(module)[0]):
+            if any(target == p or target.startswith(p + ".") for p in WORKER_MAY_NOT_IMPORT):
+                found.append(f"{module}:{line} imports {target}")
+    assert not found, "\n".join(found)

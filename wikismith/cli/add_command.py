@@ -18,10 +18,14 @@ from wikismith.cli.common import NOTHING_HALF_DONE, console, open_kb, print_json
               "document id to import (key: PAGEINDEX_API_KEY, in the environment or the KB's .env).")
 @click.option("--follow-symlinks", is_flag=True, help="In a folder, also follow symbolic links whose target is "
               "outside it (skipped by default, so that a link cannot pull in a file such as /etc/passwd).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes that convert and "
+              "compile files (default: the jobs setting, else one per core); one process applies them in order.")
+@click.option("--cluster", metavar="tcp://HOST:8786", default=None, help="Prepare files on the workers of this Dask "
+              "scheduler (needs wikismith[distributed]); the knowledge base stays on this machine.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome of every file as JSON.")
 @click.pass_context
 def add(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, allow_private: bool, cloud: bool,
-        follow_symlinks: bool, as_json: bool) -> None:
+        follow_symlinks: bool, jobs: int | None, cluster: str | None, as_json: bool) -> None:
     """Add documents: files, folders (recursive), http(s) URLs, or PageIndex Cloud documents.
 
     \b
@@ -41,7 +45,7 @@ def add(ctx: click.Context, paths: tuple[str, ...], dry_run: bool, allow_private
     reporter = _Reporter(enabled=not as_json)
     with reporter:
         report = kb.add(list(paths), dry_run=dry_run, progress=reporter.update, allow_private=allow_private,
-                        cloud=cloud, follow_symlinks=follow_symlinks)
+                        cloud=cloud, follow_symlinks=follow_symlinks, jobs=jobs, cluster=cluster)
     if as_json:
         print_json(report.as_dict())
     else:
@@ -60,6 +64,7 @@ class _Reporter:
         self.tty = enabled and sys.stderr.isatty()
         self.bar = None
         self.task = None
+        self.prepared = None  # the workers' bar, in a parallel add
 
     def __enter__(self):
         if self.tty:
@@ -76,12 +81,19 @@ class _Reporter:
             self.bar.__exit__(*exc)
 
     def update(self, index: int, total: int, path: str, phase: str) -> None:
+        """phase "prepared" (a parallel add): `index` documents are prepared by workers; any other phase is the
+        step document `index` is at (in a parallel add: being applied)."""
         if not self.enabled:
             return
         name = path.rsplit("/", 1)[-1]
         if self.bar is None:
-            if phase == "reading":
+            if phase in ("reading", "applying"):
                 click.echo(f"[{index}/{total}] {path}", err=True)
+            return
+        if phase == "prepared":
+            if self.prepared is None:
+                self.prepared = self.bar.add_task("prepared", total=total)
+            self.bar.update(self.prepared, completed=index)
             return
         if self.task is None:
             self.task = self.bar.add_task("", total=total)

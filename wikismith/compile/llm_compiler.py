@@ -32,7 +32,7 @@ def compile_document(doc, source: SourceInfo, client, *, candidates: Candidates,
 
     summary = client.complete_json("summary", sys("summary", prompts.SUMMARY_SHAPE),
                                    prompts.document_block(title, text), _summary)
-    hints = [p.display for p in extract.key_phrases(text, limit=15)] + [e.display for e in extract.entities(text, limit=10)]
+    hints = _hint_names(text)
     found = candidates([normalize(h) for h in hints])[:MAX_CANDIDATES]
     targets = {target: (kind, name) for kind, target, name in found}
     plan = client.complete_json("plan", sys("plan", prompts.PLAN_SHAPE),
@@ -64,6 +64,16 @@ def compile_document(doc, source: SourceInfo, client, *, candidates: Candidates,
         source_markdown=escape_markers(text), outline=[(e.level, one_line(e.title), e.page) for e in doc.outline],
         tree=tree, contributions=contributions, warnings=list(doc.warnings), page_count=getattr(doc, "page_count", None),
     )
+
+
+def hints_for(text: str) -> list[str]:
+    """The normalised phrases whose existing pages a plan is shown: what `candidates` is asked for. A parallel add
+    looks them up in the owner's KB and ships the answer to the worker with the document."""
+    return [normalize(h) for h in _hint_names(text)]
+
+
+def _hint_names(text: str) -> list[str]:
+    return [p.display for p in extract.key_phrases(text, limit=15)] + [e.display for e in extract.entities(text, limit=10)]
 
 
 def refresh_overview(client, *, title: str, overview: str, sections: list[str], language: str = "en",

@@ -8,6 +8,7 @@ answers (malformed, truncated, or refused by `validate`: retried at once). Other
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -84,6 +85,7 @@ class LLMClient:
         self._lock = threading.Lock()
         self._client = None
         self._openai = None
+        self.gate = None  # a budget shared with other processes (llm/gate.py), when set
 
     def __repr__(self) -> str:
         s = self.settings
@@ -214,6 +216,8 @@ class LLMClient:
                 last = retry
                 if retry.delay != 0:
                     failures += 1
+                if retry.status == 429 and self.gate is not None:  # the provider's limit is everyone's
+                    self.gate.pause(retry.delay if retry.delay is not None else self._backoff(failures - 1))
         assert last is not None
         raise self._error(kind, f"failed after {attempts} attempt(s): {last.reason}", last.status)
 
@@ -238,8 +242,11 @@ class LLMClient:
         client = self._connect()
         openai = self._openai
         failure: Exception | None = None  # raised outside the handlers, so no openai exception is chained
+        gate = self.gate
+        if gate is not None:
+            gate.wait()
         try:
-            with self._slots:
+            with self._slots, (gate.slot() if gate is not None else contextlib.nullcontext()):
                 raw = client.chat.completions.with_raw_response.create(**request)
                 completion = raw.parse()
                 headers = raw.headers

@@ -59,9 +59,12 @@ class AddReport:
 
 def add(store, paths: list[str], *, dry_run: bool = False, progress: Progress | None = None,
         allow_private: bool = False, cloud: bool = False, follow_symlinks: bool = False,
-        uploads: list[tuple[str, bytes]] = ()) -> AddReport:
+        uploads: list[tuple[str, bytes]] = (), jobs: int | None = None, cluster: str | None = None) -> AddReport:
     """Add files, folders and URLs (or, with cloud, PageIndex Cloud document ids), one transaction each; and
-    `uploads`, (file name, bytes) sent over HTTP."""
+    `uploads`, (file name, bytes) sent over HTTP.
+
+    Files are prepared by `jobs` worker processes (default: the `jobs` setting, else one per core), or on the Dask
+    cluster whose scheduler `cluster` names, and applied here one by one in input order (ops/add/parallel.py)."""
     from wikismith import config, envfile
     from wikismith.ingest import Limits
     from wikismith.ops.add import files, local, remote, upload
@@ -86,8 +89,14 @@ def add(store, paths: list[str], *, dry_run: bool = False, progress: Progress | 
     allow_private = allow_private or bool(cfg.get("allow_private", False))
     model = Model.for_config(cfg, env, connect=not dry_run)
     client = remote.cloud_client(cfg, env) if cloud and not dry_run else None
+    workers = jobs_for(jobs, cfg)
+    parallel = not dry_run and items and all(kind == "file" for kind, _ in items) and (
+        cluster or (workers > 1 and len(items) > 1))
     try:
-        for index, (kind, what) in enumerate(items, 1):
+        if parallel:
+            _add_in_parallel(store, [what for _, what in items], limits, cfg, model, report, progress, workers,
+                             cluster)
+        for index, (kind, what) in enumerate([] if parallel else items, 1):
             label = what[0] if kind == "upload" else what
             item = Item(report, progress, index, len(items), label)
             item.phase("reading")
@@ -117,6 +126,32 @@ def add(store, paths: list[str], *, dry_run: bool = False, progress: Progress | 
         interrupts.clear()
         report.interrupted = True  # the document in progress was not committed (its transaction rolled back)
     return report
+
+
+def jobs_for(jobs: int | None, cfg: dict) -> int:
+    """Worker processes for an add: as asked, else the `jobs` setting, else one per core (0 means one per core)."""
+    import os
+
+    wanted = jobs if jobs is not None else int(cfg.get("jobs", 0) or 0)
+    return wanted if wanted > 0 else (os.cpu_count() or 1)
+
+
+def _add_in_parallel(store, files, limits, cfg, model, report, progress, workers: int, cluster: str | None) -> None:
+    from wikismith.ops.add import parallel
+
+    if cluster:
+        from wikismith.ops.add.cluster import ClusterPool
+
+        pool = ClusterPool(cluster, cfg)
+    else:
+        from wikismith.llm.gate import ProcessGate
+        from wikismith.ops.add.pool import LocalPool
+
+        gate = ProcessGate(int(cfg.get("concurrency", 4))) if model is not None else None
+        pool = LocalPool(workers, gate)
+    with pool:
+        parallel.add_files(store, files, limits=limits, cfg=cfg, model=model, report=report, progress=progress,
+                           pool=pool, ship_bytes=bool(cluster), env_root=None if cluster else store.root)
 
 
 class Item:

@@ -51,7 +51,6 @@ def land(store, label: str, doc, source, data: bytes | None, model, item) -> Non
     """Compile `doc` (no lock), then merge the draft into the KB as it is and apply it, through the change seam.
     The outcome is recorded with Ctrl-C held, so that a commit is never left out of the report."""
     from wikismith.compile.extractive import compile_document
-    from wikismith.wiki.merge import build_mutation
 
     item.phase("compiling")
     usage = None
@@ -59,6 +58,13 @@ def land(store, label: str, doc, source, data: bytes | None, model, item) -> Non
         draft = compile_document(doc, source)
     else:
         draft, usage = model.compile(store, doc, source)
+    commit(store, label, draft, data, model, item, usage)
+
+
+def commit(store, label: str, draft, data: bytes | None, model, item, usage: dict | None = None) -> None:
+    """Merge a prepared draft into the KB as it is now and apply it (the applier's half, serial or parallel)."""
+    from wikismith.wiki.merge import build_mutation
+
     item.phase("writing")
     merged = []
 
