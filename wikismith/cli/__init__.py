@@ -8,6 +8,7 @@ import click
 
 from wikismith import __version__
 from wikismith.cli import add_command, ask_commands, chat_command, config_command, kb_commands, maintain_commands
+from wikismith.cli import watch_command
 
 
 class _Group(click.Group):
@@ -44,7 +45,8 @@ def cli(ctx: click.Context, kb_path: str | None) -> None:
 for command in (kb_commands.init, add_command.add, ask_commands.search, ask_commands.query, chat_command.chat,
                 maintain_commands.remove,
                 maintain_commands.recompile, kb_commands.status, kb_commands.list_, maintain_commands.lint,
-                maintain_commands.history, maintain_commands.undo, kb_commands.doctor, config_command.config):
+                maintain_commands.history, maintain_commands.undo, kb_commands.doctor, config_command.config,
+                watch_command.watch):
     cli.add_command(command)
 
 
