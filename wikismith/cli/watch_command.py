@@ -36,8 +36,8 @@ def watch(ctx: click.Context, folders: tuple[str, ...], debounce: float, remove_
             detail = outcome.get("detail") or (f"as {outcome['id']}" if outcome.get("id") else "")
             click.echo(f"{outcome['event']}: {outcome['path']}" + (f": {detail}" if detail else ""))
 
-    def ready() -> None:
-        shown = ", ".join([kb.store.path("raw"), *folders])
+    def ready(watched: list[str]) -> None:
+        shown = ", ".join(watched)
         click.echo(f"wikismith: watching {shown} (Ctrl-C to stop)", err=True)
 
     report = kb.watch(list(folders), debounce=debounce, remove_deleted=remove_deleted, on_outcome=show,

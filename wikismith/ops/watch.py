@@ -97,7 +97,7 @@ def wanted(path: str, root: str) -> bool:
 def watch(root: str, folders: list[str], *, debounce: float, remove_deleted: bool,
           add: Callable[[str], object], remove: Callable[[str], object], find: Callable[[str], dict | None],
           unclaimed: Callable[[list[str]], list[str]], on_outcome: Callable[[Outcome], None] | None = None,
-          on_ready: Callable[[], None] | None = None, tick: float | None = None) -> WatchReport:
+          on_ready: Callable[[list[str]], None] | None = None, tick: float | None = None) -> WatchReport:
     """Run until Ctrl-C (KeyboardInterrupt, or an add that reports it was interrupted).
 
     add(path) -> AddReport and remove(doc_id) -> RemoveReport land changes through the KB; find(path) is the
@@ -133,7 +133,7 @@ def watch(root: str, folders: list[str], *, debounce: float, remove_deleted: boo
         for path in unclaimed(sorted(_walk(report.folders, root))):
             pending.touch(path)
         if on_ready:
-            on_ready()
+            on_ready(report.folders)
         step = tick if tick is not None else min(0.25, max(0.02, debounce / 4))
         while True:
             _drain(events, pending, root)
