@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from wikismith.store import layout
+from wikismith.store import interrupts, layout
 
 Outcome = dict  # {"event": added|updated|skipped|failed|removed|kept|ignored, "path": ..., "detail": ...}
 
@@ -125,9 +125,10 @@ def watch(root: str, folders: list[str], *, debounce: float, remove_deleted: boo
     observer.start()
 
     def record(outcome: Outcome) -> None:
-        report.outcomes.append(outcome)
-        if on_outcome:
-            on_outcome(outcome)
+        with interrupts.deferred():  # a Ctrl-C here waits until the outcome is both kept and shown
+            report.outcomes.append(outcome)
+            if on_outcome:
+                on_outcome(outcome)
 
     try:
         for path in unclaimed(sorted(_walk(report.folders, root))):
@@ -138,7 +139,8 @@ def watch(root: str, folders: list[str], *, debounce: float, remove_deleted: boo
         while True:
             _drain(events, pending, root)
             for path in pending.ready():
-                if _act(path, remove_deleted, add, remove, find, record):
+                if _act(path, remove_deleted, add, remove, find, record) or interrupts.pending():
+                    interrupts.clear()
                     report.interrupted = True
                     return report
             time.sleep(step)
