@@ -209,3 +209,34 @@ def test_ctrl_c_stops_between_transactions_and_keeps_every_reported_document(tmp
     reported = {os.path.basename(o["path"]) for o in w.events("added")}
     assert set(documents(run_cli, tmp_kb)) == reported  # what it said it added, and nothing half-done
     healthy(run_cli, tmp_kb)
+
+
+def test_a_file_renamed_in_raw_with_remove_deleted_stays_one_document_under_its_new_name(tmp_kb, run_cli, watcher):
+    w = watcher(tmp_kb, "--debounce", "0.3", "--remove-deleted")
+    shutil.copy(PEP[484], tmp_kb / "raw")
+    w.wait_for(lambda: w.events("added"), "the add")
+    os.rename(tmp_kb / "raw" / "pep-0484.rst", tmp_kb / "raw" / "typing.rst")
+    w.wait_for(lambda: len(w.events("added")) == 2, "the add under the new name")
+    assert w.stop() == 130
+    assert [o["event"] for o in w.outcomes if o["event"] != "skipped"] == ["added", "removed", "added"]
+    assert list(documents(run_cli, tmp_kb)) == ["typing.rst"]
+    assert sorted(os.listdir(tmp_kb / "raw")) == ["typing.rst"]
+    healthy(run_cli, tmp_kb)
+
+
+def test_add_of_a_file_lying_in_raw_adopts_it_and_an_edit_there_updates_its_document(tmp_kb, tmp_path, run_cli):
+    shutil.copy(PEP[526], tmp_kb / "raw")
+    code, out, err = run_cli("add", tmp_kb / "raw" / "pep-0526.rst", kb=tmp_kb)
+    assert code == 0, err
+    shutil.copy(PEP[484], tmp_path)
+    code, out, err = run_cli("add", tmp_path / "pep-0484.rst", kb=tmp_kb)  # copied into raw/ by the add
+    assert code == 0, err
+    assert sorted(os.listdir(tmp_kb / "raw")) == ["pep-0484.rst", "pep-0526.rst"]
+    with open(tmp_kb / "raw" / "pep-0484.rst", "a", encoding="utf-8") as fh:  # edited where the KB keeps it
+        fh.write("\nA note on gradual typing, added by hand.\n")
+    code, out, err = run_cli("add", tmp_kb / "raw" / "pep-0484.rst", kb=tmp_kb)
+    assert code == 0 and "updated" in out, out + err
+    assert sorted(os.listdir(tmp_kb / "raw")) == ["pep-0484.rst", "pep-0526.rst"]  # no second copy of either
+    assert sorted(documents(run_cli, tmp_kb)) == ["pep-0484.rst", "pep-0526.rst"]
+    assert "gradual typing, added by hand" in (tmp_kb / "wiki" / "sources" / "pep-0484.md").read_text()
+    healthy(run_cli, tmp_kb)

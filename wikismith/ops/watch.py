@@ -138,7 +138,10 @@ def watch(root: str, folders: list[str], *, debounce: float, remove_deleted: boo
         step = tick if tick is not None else min(0.25, max(0.02, debounce / 4))
         while True:
             _drain(events, pending, root)
-            for path in pending.ready():
+            ready = pending.ready()
+            # Deletions first: a file renamed with --remove-deleted loses its old document before the new name is
+            # added (else the new name would be skipped as the same content, and then removed with the old).
+            for path in [p for p in ready if not os.path.lexists(p)] + [p for p in ready if os.path.lexists(p)]:
                 if _act(path, remove_deleted, add, remove, find, record) or interrupts.pending():
                     interrupts.clear()
                     report.interrupted = True
