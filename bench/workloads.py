@@ -449,8 +449,12 @@ def watch_adopt_raw() -> Workload:
     build, _ = _kb_with(THREE_PEPS, then=_drop_into_raw)
 
     def action(root: str) -> None:
-        raw = os.path.join(root, "raw")
-        _cli("--kb", root, "add", os.path.join(raw, "pep-0484.rst"), os.path.join(raw, "pep-0544.rst"))
+        here = os.getcwd()
+        os.chdir(root)  # paths relative to the KB: the history records the same command line in every run
+        try:
+            _cli("--kb", root, "add", "raw/pep-0484.rst", "raw/pep-0544.rst")
+        finally:
+            os.chdir(here)
     return Workload("watch-adopt-raw", build, action, warm=True)
 
 

@@ -32,9 +32,11 @@ def add_file(store, path: str, limits, dry_run: bool, model, item) -> None:
                                      usage=estimate))
     item.phase("converting")
     doc = convert(path, limits)
+    adopt = in_raw(store.root, path)
+    # An adopted file is known by its place in raw/, not by an absolute path that a moved KB would make wrong.
     source = SourceInfo(name=os.path.basename(path), origin=f"file:{os.path.basename(path)}", hash=digest,
-                        kind=sniff(path), source_path=path, raw_file=path, size=len(data))
-    land(store, path, doc, source, data, model, item, adopt=in_raw(store.root, path))
+                        kind=sniff(path), source_path=None if adopt else path, raw_file=path, size=len(data))
+    land(store, path, doc, source, data, model, item, adopt=adopt)
 
 
 def in_raw(root: str, path: str) -> str | None:
