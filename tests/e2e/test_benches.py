@@ -18,3 +18,15 @@ def test_crash_bench_prints_one_json_report_and_exits_zero_when_all_survive():
     assert row["workload"] == "add-markdown-empty-kb" and row["mode"] == "crash"
     assert row["states"] > 10 and row["survived"] == row["states"] and row["failures"] == []
     assert report["all_survived"] is True
+
+
+def test_overhead_bench_reports_the_end_to_end_add_beside_the_apply():
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "bench", "overhead.py"), "--json", "--sizes", "20,60",
+                           "--repeat", "3", "--recover-repeat", "1", "--add-sizes", "20,60"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert [row["pages"] for row in report["add"]["sizes"]] == [20, 60]
+    assert all(row["add_median_ms"] > 0 for row in report["add"]["sizes"])
+    assert report["add"]["add_ratio_largest_to_smallest"] > 0 and "apply_ratio_largest_to_smallest" in report
+    assert "add_ratio_le_1_3" in report["targets"]
