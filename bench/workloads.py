@@ -551,3 +551,26 @@ def add_folder_parallel() -> Workload:
 
 
 WORKLOADS["add-folder-parallel-jobs-2"] = add_folder_parallel
+# -- watch (issue 13): a file dropped into raw/ is adopted in place, a raw file edited in place updates its document
+
+def _drop_into_raw(root: str, _inbox: str) -> None:
+    shutil.copyfile(os.path.join(PEPS, "pep-0544.rst"), os.path.join(root, "raw", "pep-0544.rst"))
+    with open(os.path.join(root, "raw", "pep-0484.rst"), "a", encoding="utf-8") as fh:
+        fh.write("\nAn edit made in raw/ by hand: stub files are checked by the type checker.\n")
+
+
+def watch_adopt_raw() -> Workload:
+    """What `watch` does when raw/ settles: add the dropped file and the edited one where they lie (no copy)."""
+    build, _ = _kb_with(THREE_PEPS, then=_drop_into_raw)
+
+    def action(root: str) -> None:
+        here = os.getcwd()
+        os.chdir(root)  # paths relative to the KB: the history records the same command line in every run
+        try:
+            _cli("--kb", root, "add", "raw/pep-0484.rst", "raw/pep-0544.rst")
+        finally:
+            os.chdir(here)
+    return Workload("watch-adopt-raw", build, action, warm=True)
+
+
+WORKLOADS.update({"watch-adopt-raw": watch_adopt_raw})

@@ -170,6 +170,25 @@ class KnowledgeBase:
         with self.command("recompile"):
             return recompile(self.store, names, **options)
 
+    def watch(self, folders: list[str] = (), *, debounce: float = 1.0, remove_deleted: bool = False,
+              on_outcome=None, on_ready=None):
+        """Add each new or changed file of raw/ and `folders` as it settles (one command and transaction each; with
+        remove_deleted, a deleted file's document goes too), until Ctrl-C; see ops.watch."""
+        from wikismith.ops import watch
+
+        def find(path: str) -> dict | None:
+            with self.store.snapshot() as view:
+                return watch.document_of(view, self.root, path)
+
+        def unclaimed(paths: list[str]) -> list[str]:
+            with self.store.snapshot() as view:
+                return watch.unclaimed(view, self.root, paths)
+
+        return watch.watch(self.root, [self.store.path(layout.RAW), *folders], debounce=debounce,
+                           remove_deleted=remove_deleted, add=lambda path: self.add([path]),
+                           remove=lambda doc_id: self.remove([doc_id]), find=find, unclaimed=unclaimed,
+                           on_outcome=on_outcome, on_ready=on_ready)
+
     def lint(self, **options):
         """Findings about the wiki; read-only unless fix=True or save=True (each one transaction)."""
         from wikismith.ops.lint import lint

@@ -8,7 +8,7 @@ import click
 
 from wikismith import __version__
 from wikismith.cli import (add_command, ask_commands, chat_command, config_command, kb_commands, maintain_commands,
-                           mcp_command, serve_command)
+                           mcp_command, serve_command, watch_command)
 
 
 class _Group(click.Group):
@@ -46,7 +46,7 @@ for command in (kb_commands.init, add_command.add, ask_commands.search, ask_comm
                 maintain_commands.remove,
                 maintain_commands.recompile, kb_commands.status, kb_commands.list_, maintain_commands.lint,
                 maintain_commands.history, maintain_commands.undo, kb_commands.doctor, config_command.config,
-                serve_command.serve):
+                serve_command.serve, watch_command.watch):
     cli.add_command(command)
 cli.add_command(mcp_command.mcp)
 

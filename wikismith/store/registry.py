@@ -52,10 +52,21 @@ def write_rows(conn: sqlite3.Connection, mutation: Mutation) -> None:
             f"INSERT OR REPLACE INTO documents ({', '.join(DOCUMENT_COLUMNS)}) VALUES ({', '.join('?' * 9)})",
             tuple(getattr(doc, col) for col in DOCUMENT_COLUMNS),
         )
-    for path in sorted(mutation.drop_pages):
-        _drop_page(conn, path)
+    # The full-text indexes are written in ascending rowid order: FTS5 flushes its pending terms into a new segment
+    # whenever a write goes to a lower rowid than the one before, and merging many small segments costs in
+    # proportion to the whole index (an add at 20,000 pages paid ~8 ms for it). So every old passage goes first
+    # (ascending), then pages are dropped or rewritten in the order of their ids (a rewrite keeps its id), then
+    # the new passages come in (new, ascending ids).
+    ids = {path: _page_id(conn, path) for path in sorted(mutation.drop_pages | {p.path for p in mutation.put_pages})}
+    _unindex_passages(conn, sorted(ids))
+    steps = [(path, None) for path in mutation.drop_pages] + [(page.path, page) for page in mutation.put_pages]
+    for path, page in sorted(steps, key=lambda step: ids[step[0]] if ids[step[0]] is not None else float("inf")):
+        if page is None:
+            _drop_page(conn, path, ids[path])
+        else:
+            _put_page(conn, page, ids[path])
     for page in mutation.put_pages:
-        _put_page(conn, page)
+        _insert_passages(conn, page.path, page.title, page.description, page.body)
     for doc_id in sorted(mutation.drop_candidates | set(mutation.put_candidates)):
         conn.execute("DELETE FROM candidates WHERE document = ?", (doc_id,))
     for doc_id, rows in sorted(mutation.put_candidates.items()):
@@ -66,7 +77,11 @@ def write_rows(conn: sqlite3.Connection, mutation: Mutation) -> None:
 
 def index_passages(conn: sqlite3.Connection, path: str, title: str, description: str, body: str) -> None:
     """The page's passages in both full-text indexes (the old ones removed first)."""
-    _unindex_passages(conn, path)
+    _unindex_passages(conn, [path])
+    _insert_passages(conn, path, title, description, body)
+
+
+def _insert_passages(conn: sqlite3.Connection, path: str, title: str, description: str, body: str) -> None:
     names = " ".join(passages.aliases(passages.split_front_matter(body)[0]))
     for p in passages.passages(body):
         rowid = conn.execute("INSERT INTO passages (page, seq, heading, first_page, last_page, text) "
@@ -78,29 +93,34 @@ def index_passages(conn: sqlite3.Connection, path: str, title: str, description:
                      (rowid, title, f"{p.heading}\n{p.text}"))
 
 
-def _unindex_passages(conn: sqlite3.Connection, path: str) -> None:
-    ids = [row[0] for row in conn.execute("SELECT id FROM passages WHERE page = ?", (path,))]
-    if ids:
-        marks = ", ".join("?" * len(ids))
-        conn.execute(f"DELETE FROM passages_fts WHERE rowid IN ({marks})", ids)
-        conn.execute(f"DELETE FROM passages_tri WHERE rowid IN ({marks})", ids)
+def _unindex_passages(conn: sqlite3.Connection, paths: list[str]) -> None:
+    """The passages of these pages out of both indexes, in ascending rowid order."""
+    ids = sorted((row[0],) for path in paths for row in conn.execute("SELECT id FROM passages WHERE page = ?",
+                                                                         (path,)))
+    # One rowid at a time: `rowid IN (...)` on an FTS5 table took 10 ms at 20,000 pages where this takes 0.3 ms.
+    conn.executemany("DELETE FROM passages_fts WHERE rowid = ?", ids)
+    conn.executemany("DELETE FROM passages_tri WHERE rowid = ?", ids)
+    for path in paths:
         conn.execute("DELETE FROM passages WHERE page = ?", (path,))
 
 
-def _drop_page(conn: sqlite3.Connection, path: str) -> None:
+def _page_id(conn: sqlite3.Connection, path: str) -> int | None:
     row = conn.execute("SELECT id FROM pages WHERE path = ?", (path,)).fetchone()
-    if row:
-        conn.execute("DELETE FROM pages_fts WHERE rowid = ?", (row[0],))
-        conn.execute("DELETE FROM pages WHERE id = ?", (row[0],))
+    return row[0] if row else None
+
+
+def _drop_page(conn: sqlite3.Connection, path: str, page_id: int | None) -> None:
+    """A page's rows out (its passages are taken out beforehand, with every other page's)."""
+    if page_id is not None:
+        conn.execute("DELETE FROM pages_fts WHERE rowid = ?", (page_id,))
+        conn.execute("DELETE FROM pages WHERE id = ?", (page_id,))
     conn.execute("DELETE FROM provenance WHERE page = ?", (path,))
     conn.execute("DELETE FROM links WHERE page = ?", (path,))
-    _unindex_passages(conn, path)
 
 
-def _put_page(conn: sqlite3.Connection, page: PageRow) -> None:
-    row = conn.execute("SELECT id FROM pages WHERE path = ?", (page.path,)).fetchone()
-    if row:
-        page_id = row[0]
+def _put_page(conn: sqlite3.Connection, page: PageRow, page_id: int | None) -> None:
+    """A page's rows (its passages are written afterwards, with every other page's)."""
+    if page_id is not None:
         conn.execute(
             "UPDATE pages SET kind = ?, title = ?, description = ?, updated_at = ? WHERE id = ?",
             (page.kind, page.title, page.description, page.updated_at, page_id),
@@ -120,7 +140,6 @@ def _put_page(conn: sqlite3.Connection, page: PageRow) -> None:
     )
     conn.executemany("INSERT INTO links (page, target) VALUES (?, ?)",
                      [(page.path, target) for target in sorted(link_targets(page.body))])
-    index_passages(conn, page.path, page.title, page.description, page.body)
 
 
 def dump(conn: sqlite3.Connection) -> dict:

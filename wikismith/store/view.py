@@ -52,6 +52,9 @@ class KBView:
     def document_by_source(self, source_path: str) -> dict | None:
         return self._doc("source_path", source_path)
 
+    def document_by_raw(self, raw_path: str) -> dict | None:
+        return self._doc("raw_path", raw_path)
+
     def has_document(self, doc_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
 

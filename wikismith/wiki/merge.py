@@ -44,21 +44,30 @@ class MergeResult:
     reason: str = ""
 
 
-def build_mutation(draft: Draft, view: KBView, *, when: str, raw_bytes: bytes | None) -> MergeResult:
-    """Add a document (or update the one added from the same path)."""
+def build_mutation(draft: Draft, view: KBView, *, when: str, raw_bytes: bytes | None,
+                   adopt: str | None = None) -> MergeResult:
+    """Add a document (or update the one added from the same path). With `adopt` (a path under raw/ where the file
+    already lies, dropped there by the user), that file becomes the document's raw file as it is: nothing is
+    copied or rewritten, so a watcher of raw/ sees no second file appear."""
     src = draft.source
     same = view.document_by_hash(src.hash)
     if same is not None:
         return MergeResult("skipped", same["id"], None, f"same content as {same['name']} (already in the KB)")
     old = view.document_by_source(src.source_path) if src.source_path else None
+    if old is None and adopt:
+        old = view.document_by_raw(adopt)  # a raw file of an earlier add, edited in place
     doc_id = old["id"] if old else _free_id(slugify(_stem(src.name)), view)
     verb = "update" if old else "add"
     work = Work(view, f"{verb} {src.name}")
     if old:
         forget(work, old)
-    raw_path = _raw_path(src, doc_id, old, view, work.m) if raw_bytes is not None else None
+    if adopt:
+        raw_path = adopt
+        work.m.deletes.discard(adopt)
+    else:
+        raw_path = _raw_path(src, doc_id, old, view, work.m) if raw_bytes is not None else None
     contribute(work, draft, doc_id, when)
-    if raw_path:
+    if raw_path and not adopt:
         work.m.writes[raw_path] = raw_bytes
     m = settle(work, (when, verb, f"{src.name} as summaries/{doc_id}"))
     m.put_documents.append(_document_row(draft, doc_id, when, raw_path))

@@ -25,9 +25,11 @@ def add_file(store, path: str, limits, dry_run: bool, model, item) -> None:
         return
     item.phase("converting")
     doc = convert(path, limits)
+    adopt = in_raw(store.root, path)
+    # An adopted file is known by its place in raw/, not by an absolute path that a moved KB would make wrong.
     source = SourceInfo(name=os.path.basename(path), origin=f"file:{os.path.basename(path)}", hash=digest,
-                        kind=sniff(path), source_path=path, raw_file=path, size=len(data))
-    land(store, path, doc, source, data, model, item)
+                        kind=sniff(path), source_path=None if adopt else path, raw_file=path, size=len(data))
+    land(store, path, doc, source, data, model, item, adopt=adopt)
 
 
 def settled(store, label: str, source_path: str, digest: str, size: int, dry_run: bool, model, item) -> bool:
@@ -47,7 +49,24 @@ def settled(store, label: str, source_path: str, digest: str, size: int, dry_run
     return False
 
 
-def land(store, label: str, doc, source, data: bytes | None, model, item) -> None:
+def in_raw(root: str, path: str) -> str | None:
+    """The KB-relative path of a file that already lies under the KB's raw/ (dropped there by hand or found by the
+    watcher): it is adopted in place as its document's raw file. None for any other file, a symbolic link, or a
+    name a Mutation cannot carry (it is then copied, as any other file)."""
+    from wikismith.store.mutation import InvalidPath, check_relpath
+
+    if os.path.islink(path):
+        return None
+    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(root)).replace(os.sep, "/")
+    if not rel.startswith("raw/"):
+        return None
+    try:
+        return check_relpath(rel)
+    except InvalidPath:
+        return None
+
+
+def land(store, label: str, doc, source, data: bytes | None, model, item, adopt: str | None = None) -> None:
     """Compile `doc` (no lock), then merge the draft into the KB as it is and apply it, through the change seam.
     The outcome is recorded with Ctrl-C held, so that a commit is never left out of the report."""
     from wikismith.compile.extractive import compile_document
@@ -69,7 +88,7 @@ def commit(store, label: str, draft, data: bytes | None, model, item, usage: dic
     merged = []
 
     def build(view):
-        merged.append(build_mutation(draft, view, when=clock.now_iso(), raw_bytes=data))
+        merged.append(build_mutation(draft, view, when=clock.now_iso(), raw_bytes=data, adopt=adopt))
         return merged[-1].mutation
 
     with interrupts.deferred():
