@@ -121,13 +121,14 @@ class Disk:
         self._template_inodes: dict[str, int] = {}
         self._template_bytes: dict[int, bytes] = {}
 
-    def bounds(self, cut: int) -> tuple[int, int, bool]:
-        """(shortest prefix allowed, metadata operations issued, whether some file's data is not durable)."""
-        seen = 0
+    def bounds(self) -> list[tuple[int, int, bool]]:
+        """Per cut (operations issued, 0 to all): (shortest prefix allowed, metadata operations issued, whether
+        some file's data is not durable)."""
+        seen = shortest = 0
         last_touch: dict[str, int] = {}
-        shortest = 0
         written: set[str] = set()
-        for op in self.ops[:cut]:
+        out = [(0, 0, False)]
+        for op in self.ops:
             kind = op[0]
             if kind in fstrace.METADATA:
                 seen += 1
@@ -139,7 +140,8 @@ class Disk:
                 written.add(op[1])
             elif kind == "fsync":
                 written.discard(op[1])
-        return shortest, seen, bool(written)
+            out.append((shortest, seen, bool(written)))
+        return out
 
     def state(self, cut: int, prefix: int, variant: str) -> tuple[dict[str, object], int | None]:
         """The durable namespace after the cut ({path: bytes | DIR | None}) and the last SQLite commit before it."""
@@ -281,7 +283,7 @@ class PowerCut:
     def choices(self) -> list[tuple[int, int, int, bool]]:
         """Per cut point (the number of operations issued before the power fails, 0 to all): (cut, shortest prefix,
         longest prefix, data at risk)."""
-        return [(cut, *self.disk.bounds(cut)) for cut in range(len(self.rec.ops) + 1)]
+        return [(cut, *bounds) for cut, bounds in enumerate(self.disk.bounds())]
 
     def allowed(self, choices) -> int:
         return sum((longest - shortest + 1) * (len(VARIANTS) if risky else 1)
@@ -293,10 +295,12 @@ class PowerCut:
             return [(cut, p, v) for cut, shortest, longest, risky in choices for p in range(shortest, longest + 1)
                     for v in (VARIANTS if risky else ("whole",))]
         rng = random.Random(seed)
-        picked = set()
+        picked: set[tuple[int, int, str]] = set()
+        tries = 0
         while len(picked) < sample:
             cut, shortest, longest, risky = rng.choice(choices)
-            if len(picked) % 2 == 0:  # the harshest state of the cut: shortest prefix, unsynced data lost
+            tries += 1
+            if tries % 2:  # the harshest state of the cut: shortest prefix, unsynced data lost
                 picked.add((cut, shortest, "lost" if risky else "whole"))
             else:
                 picked.add((cut, rng.randint(shortest, longest), rng.choice(VARIANTS) if risky else "whole"))
