@@ -25,7 +25,8 @@ LINK_FALLBACK_ERRNOS = frozenset(
 
 
 # WIKISMITH_FSYNC=off skips every fsync. Only the crash bench uses it: a killed process loses nothing the page cache
-# holds, so fsync cannot change what that bench observes (it matters for power loss, which the bench does not model).
+# holds, so fsync cannot change what that bench observes; its power-cut mode reads the fsync calls the store asks for
+# from the recording (fstrace), done or not.
 SYNC = os.environ.get("WIKISMITH_FSYNC", "on") != "off"
 
 
