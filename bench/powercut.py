@@ -50,31 +50,39 @@ class Recording:
 def record(bench: Bench, workdir: str) -> Recording:
     """Run the workload once more in a forked child, recording every file-system operation."""
     root = bench._fresh()
-    copies = os.path.join(workdir, "db-copies")
-    out = os.path.join(workdir, "recording.pickle")
+    recording = _record(lambda: bench.w.action(root), root, workdir, marked=True)
+    shutil.rmtree(root)
+    return recording
+
+
+def _record(fn, root: str, workdir: str, *, marked: bool = False) -> Recording:
+    """Run fn in a forked child with the facade recording; the database is copied after every commit."""
+    out = tempfile.mkdtemp(prefix="recording-", dir=workdir)
+    copies = os.path.join(out, "db-copies")
     pid = os.fork()
     if pid == 0:
         code = 0
+        marks: list[int] = []
         try:
             quiet = os.open(os.devnull, os.O_WRONLY)
             os.dup2(quiet, 1)
             os.dup2(quiet, 2)
-            marks = _mark_states()
+            if marked:
+                marks = _mark_states()
             fstrace.start(copies)
-            bench.w.action(root)
+            fn()
         except BaseException:
             code = 1
         finally:
             ops = fstrace.stop()
-            with open(out, "wb") as fh:
+            with open(os.path.join(out, "ops.pickle"), "wb") as fh:
                 pickle.dump((ops, marks), fh)
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     if status != 0:
-        raise RuntimeError(f"{bench.w.name}: the recorded run failed (status {status})")
-    with open(out, "rb") as fh:
+        raise RuntimeError(f"the recorded run failed (status {status})")
+    with open(os.path.join(out, "ops.pickle"), "rb") as fh:
         ops, marks = pickle.load(fh)
-    shutil.rmtree(root)
     return Recording(_relative(ops, root), marks, copies)
 
 
