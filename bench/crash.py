@@ -26,8 +26,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print the full JSON report")
     parser.add_argument("--workload", action="append", choices=sorted(WORKLOADS), help="only these workloads")
-    parser.add_argument("--mode", action="append", choices=(*MODES, powercut.MODE),
-                        help=f"only these modes ({powercut.MODE} runs only when named)")
+    parser.add_argument("--mode", action="append", choices=(*MODES, powercut.MODE, powercut.RECOVERY_MODE),
+                        help=f"only these modes ({powercut.MODE} and {powercut.RECOVERY_MODE} run only when named)")
     parser.add_argument("--sample", type=int, default=None, help=f"{powercut.MODE}: run a seeded sample of this "
                         "many states per workload when the model allows more (both counts are reported)")
     parser.add_argument("--seed", type=int, default=0, help=f"{powercut.MODE}: the sample's seed")
@@ -40,11 +40,16 @@ def main() -> int:
     rows = []
     for name in args.workload or list(WORKLOADS):
         t0 = time.perf_counter()
-        modes = tuple(m for m in args.mode or MODES if m != powercut.MODE)
+        modes = tuple(m for m in args.mode or MODES if m in MODES)
         outcomes = run_matrix(WORKLOADS[name](), modes, jobs=args.jobs) if modes else []
         rows_here = [outcome.as_dict() for outcome in outcomes]
         if powercut.MODE in (args.mode or ()):
             outcome, counts = powercut.run(WORKLOADS[name](), jobs=args.jobs, sample=args.sample, seed=args.seed)
+            outcomes.append(outcome)
+            rows_here.append({**outcome.as_dict(), **counts})
+        if powercut.RECOVERY_MODE in (args.mode or ()):
+            outcome, counts = powercut.run_during_recovery(WORKLOADS[name](), sample=args.sample or 200,
+                                                           seed=args.seed)
             outcomes.append(outcome)
             rows_here.append({**outcome.as_dict(), **counts})
         rows.extend(rows_here)

@@ -36,6 +36,8 @@ from bench.crashkit import Bench, Outcome, Workload, _quiet, clone, judge, recov
 from wikismith.store import chat, fstrace, layout, txn
 
 MODE = "power-cut"
+RECOVERY_MODE = "power-cut-during-recovery"
+PER_RECOVERY = 8  # recovery cut states judged per crashed state, at most
 DIR = "dir"
 VARIANTS = ("lost", "torn", "whole")
 
@@ -281,6 +283,7 @@ def _remove(path: str) -> None:
 
 class PowerCut:
     def __init__(self, workload: Workload, workdir: str):
+        self.workdir = workdir
         self.bench = Bench(workload, workdir)
         self.rec = record(self.bench, workdir)
         self.disk = Disk(self.bench.template, self.rec.ops)
@@ -334,6 +337,43 @@ class PowerCut:
             shutil.rmtree(root, ignore_errors=True)
 
 
+def _recovery_cuts(mode: PowerCut, cut: int, prefix: int, variant: str, seed: str):
+    """(results, states allowed) of power cuts during the recovery of one crashed state; nothing when that
+    recovery changes no file (the state was already a committed one)."""
+    base = tempfile.mkdtemp(prefix="recovery-", dir=mode.workdir)
+    names = mode.bench.w.copy_names
+    try:
+        crashed = os.path.join(base, "crashed")
+        clone(mode.bench.template, crashed, names)
+        files, commit = mode.disk.state(cut, prefix, variant)
+        materialize(crashed, files, commit, mode.rec.db_copies)
+        first = os.path.join(base, "first")
+        clone(crashed, first, names)
+        with _quiet():
+            rec = _record(lambda: recover(first), first, base)
+        if not any(op[0] in fstrace.METADATA or op[0] == "write" for op in rec.ops):
+            return [], 0
+        disk = Disk(crashed, rec.ops)
+        choices = [(rc, *bounds) for rc, bounds in enumerate(disk.bounds())]
+        results = []
+        for n, (rc, rp, rv) in enumerate(mode.pick(choices, PER_RECOVERY, seed)):
+            root = os.path.join(base, f"again{n}")
+            label = (f"power lost after op {cut}, prefix {prefix}, data {variant}; then during recovery after its "
+                     f"op {rc}, prefix {rp}, data {rv}")
+            try:
+                clone(crashed, root, names)
+                again, again_commit = disk.state(rc, rp, rv)
+                materialize(root, again, again_commit, rec.db_copies)
+                with _quiet():
+                    recover(root)
+                results.append((label, judge(root, mode.accepted_at(cut), mode.bench.w.wiki, mode.bench.known)))
+            except Exception:
+                results.append((label, "bench error: " + traceback.format_exc(limit=4)))
+        return results, mode.allowed(choices)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def run(workload: Workload, *, jobs: int = 2, tmp: str | None = None, sample: int | None = None,
         seed: int = 0) -> tuple[Outcome, dict]:
     """The power-cut mode of one workload: its outcome and the counts (cut points, states allowed, states run)."""
@@ -351,6 +391,38 @@ def run(workload: Workload, *, jobs: int = 2, tmp: str | None = None, sample: in
                 outcome.failures.append({"state": label, "problem": problem})
         counts = {"operations": len(mode.rec.ops), "cut_points": len(choices), "states_allowed":
                   mode.allowed(choices), "states_run": len(picked)}
+        return outcome, counts
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if workload.teardown is not None:
+            workload.teardown()
+
+
+def run_during_recovery(workload: Workload, *, tmp: str | None = None, sample: int = 200,
+                        seed: int = 0) -> tuple[Outcome, dict]:
+    """Power cuts during recovery: for crashed states in a seeded order (those whose recovery does something), the
+    recovery is recorded, cut under the same model at up to PER_RECOVERY of its states, and recovered again; each
+    must reach the state the first recovery had to reach. Stops after `sample` states."""
+    workdir = tempfile.mkdtemp(prefix=f"powercut-rec-{workload.name}-", dir=tmp)
+    try:
+        mode = PowerCut(workload, workdir)
+        crashed_states = mode.pick(mode.choices(), None, "")
+        random.Random(f"{seed}:{workload.name}:{RECOVERY_MODE}").shuffle(crashed_states)
+        outcome = Outcome(workload.name, RECOVERY_MODE)
+        counts = {"crashed_states": 0, "recovery_states_allowed": 0, "states_run": 0}
+        for crashed in crashed_states:
+            if outcome.states >= sample:
+                break
+            results, allowed = _recovery_cuts(mode, *crashed, f"{seed}:{crashed}")
+            counts["crashed_states"] += bool(results)
+            counts["recovery_states_allowed"] += allowed
+            for label, problem in results:
+                outcome.states += 1
+                if problem is None:
+                    outcome.survived += 1
+                else:
+                    outcome.failures.append({"state": label, "problem": problem})
+        counts["states_run"] = outcome.states
         return outcome, counts
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
