@@ -12,7 +12,7 @@ from bench.workloads import WORKLOADS
 from wikismith.kb import KnowledgeBase
 from wikismith.store import db, fs, layout, platform
 
-CI_SAMPLE = 40
+CI_SAMPLE = 30
 CI_WORKLOADS = ("store-two-changes", "remove-shared-concepts", "undo-remove")
 
 
@@ -29,6 +29,13 @@ def test_every_sampled_power_cut_state_recovers(workload, tmp_path):
                                    seed=20261202)
     assert counts["cut_points"] == counts["operations"] + 1 > 20
     assert counts["states_run"] == min(CI_SAMPLE, counts["states_allowed"]) == outcome.states
+    assert outcome.survived == outcome.states, outcome.failures[:5]
+
+
+def test_a_power_cut_during_recovery_still_recovers(tmp_path):
+    outcome, counts = powercut.run_during_recovery(WORKLOADS["remove-shared-concepts"](), tmp=str(tmp_path),
+                                                   sample=16, seed=20261202)
+    assert counts["crashed_states"] >= 2 and counts["recovery_states_allowed"] >= outcome.states >= 16
     assert outcome.survived == outcome.states, outcome.failures[:5]
 
 
