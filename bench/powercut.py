@@ -32,7 +32,7 @@ import tempfile
 import traceback
 from dataclasses import dataclass
 
-from bench.crashkit import Bench, Outcome, Workload, _quiet, clone, judge, recover
+from bench.crashkit import Bench, Outcome, Workload, _quiet, _tally, clone, judge, recover
 from wikismith.store import chat, fstrace, layout, txn
 
 MODE = "power-cut"
@@ -383,12 +383,7 @@ def run(workload: Workload, *, jobs: int = 2, tmp: str | None = None, sample: in
         choices = mode.choices()
         picked = mode.pick(choices, sample, f"{seed}:{workload.name}:{MODE}")
         outcome = Outcome(workload.name, MODE)
-        for label, problem in _map(mode, picked, jobs):
-            outcome.states += 1
-            if problem is None:
-                outcome.survived += 1
-            else:
-                outcome.failures.append({"state": label, "problem": problem})
+        _tally(outcome, [_map(mode, picked, jobs)])
         counts = {"operations": len(mode.rec.ops), "cut_points": len(choices), "states_allowed":
                   mode.allowed(choices), "states_run": len(picked)}
         return outcome, counts
@@ -416,12 +411,7 @@ def run_during_recovery(workload: Workload, *, tmp: str | None = None, sample: i
             results, allowed = _recovery_cuts(mode, *crashed, f"{seed}:{crashed}")
             counts["crashed_states"] += bool(results)
             counts["recovery_states_allowed"] += allowed
-            for label, problem in results:
-                outcome.states += 1
-                if problem is None:
-                    outcome.survived += 1
-                else:
-                    outcome.failures.append({"state": label, "problem": problem})
+            _tally(outcome, [results])
         counts["states_run"] = outcome.states
         return outcome, counts
     finally:
