@@ -18,8 +18,10 @@ model of the disk (ext4 `data=ordered` or stricter, taken at its weakest):
 Each state is recovered (as the next command would) and must equal the state after the last transaction that
 returned before the cut, or the state after the transaction in flight; with no scratch left and doctor content.
 A cut allows (metadata prefixes) x (data variants) states; `sample` of them are run, chosen with a seed, half at
-their harshest (shortest prefix, data lost). Not modelled: a power cut during recovery, reordering of data within
-one write, a disk that lies about fsync (see platform.py for macOS), SQLite's own files.
+their harshest (shortest prefix, data lost). `power-cut-during-recovery` also records the recovery of crashed
+states and cuts it the same way: recovered again, each must reach the state the first recovery had to reach.
+Not modelled: reordering of data within one write, a disk that lies about fsync (see platform.py for macOS),
+SQLite's own files.
 """
 
 from __future__ import annotations
