@@ -33,6 +33,8 @@ def test_serve_bench_reports_latencies_per_endpoint_and_a_whole_kb_after_the_wri
     assert report["loaded"]["add"]["count"] == 3 and report["loaded"]["add"]["errors"] == 0
     assert report["final_documents"] == 4 and report["final_pending"] == [] and report["doctor_findings"] == 0
     assert set(report["loaded_p95_over_unloaded_p95"]) == {"page", "search"}
+
+
 def test_overhead_bench_reports_the_end_to_end_add_beside_the_apply():
     proc = subprocess.run([sys.executable, os.path.join(REPO, "bench", "overhead.py"), "--json", "--sizes", "20,60",
                            "--repeat", "3", "--recover-repeat", "1", "--add-sizes", "20,60"],
@@ -43,3 +45,13 @@ def test_overhead_bench_reports_the_end_to_end_add_beside_the_apply():
     assert all(row["add_median_ms"] > 0 for row in report["add"]["sizes"])
     assert report["add"]["add_ratio_largest_to_smallest"] > 0 and "apply_ratio_largest_to_smallest" in report
     assert "add_ratio_le_1_3" in report["targets"]
+
+
+def test_crash_bench_power_cut_mode_reports_states_allowed_and_run():
+    proc = subprocess.run([sys.executable, os.path.join(REPO, "bench", "crash.py"), "--json", "--jobs", "1",
+                           "--workload", "store-change-empty-kb", "--mode", "power-cut", "--sample", "12"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (row,) = json.loads(proc.stdout)["workloads"]
+    assert row["mode"] == "power-cut" and row["cut_points"] == row["operations"] + 1
+    assert row["states_allowed"] > row["states_run"] == row["states"] == row["survived"] == 12

@@ -11,8 +11,10 @@ import errno
 import os
 import shutil
 import sqlite3
+import time
 
-from wikismith.store import faults
+from wikismith.store import faults, fstrace
+from wikismith.store import platform as platforms
 
 # Errors after which a hard link is replaced by a copy (cross-device, forbidden, unsupported, too many links).
 LINK_FALLBACK_ERRNOS = frozenset(
@@ -23,13 +25,112 @@ LINK_FALLBACK_ERRNOS = frozenset(
 
 
 # WIKISMITH_FSYNC=off skips every fsync. Only the crash bench uses it: a killed process loses nothing the page cache
-# holds, so fsync cannot change what that bench observes (it matters for power loss, which the bench does not model).
+# holds, so fsync cannot change what that bench observes; its power-cut mode reads the fsync calls the store asks for
+# from the recording (fstrace), done or not.
 SYNC = os.environ.get("WIKISMITH_FSYNC", "on") != "off"
 
 
-def _fsync(fd: int) -> None:
-    if SYNC:
-        os.fsync(fd)
+# The platform's seams (see platform.py); tests swap it for a simulated one.
+platform = platforms.detect()
+
+
+class FileBusy(OSError):
+    """A file could not be replaced because another program holds it open (Windows), even after retrying."""
+
+
+def _fsync(fd: int, path: str, op: str = "fsync") -> None:
+    if fstrace.ops is not None:
+        fstrace.ops.append((op, path))
+    if not SYNC:
+        return
+    if platform.full_fsync:
+        try:
+            fcntl = __import__("fcntl")
+            fcntl.fcntl(fd, getattr(fcntl, "F_FULLFSYNC", platforms.F_FULLFSYNC))
+            return
+        except OSError:
+            pass  # a file system without F_FULLFSYNC (network shares): plain fsync is all there is
+    os.fsync(fd)
+
+
+# -- the primitive operations: each is recorded for the power-cut bench when fstrace is on ---------------------------
+
+def _open(path: str, mode: str):
+    if fstrace.ops is not None:
+        fstrace.opening(path, mode)
+    return open(path, mode)
+
+
+def _write(fh, path: str, data: bytes) -> None:
+    if fstrace.ops is not None:
+        fstrace.ops.append(("write", path, bytes(data)))
+    fh.write(data)
+
+
+def _replace(src: str, dst: str) -> None:
+    """os.replace, retried with a bounded backoff while another program holds `dst` open (Windows)."""
+    delays = iter(platform.busy_backoff)
+    while True:
+        try:
+            if platform.held_open is not None and platform.held_open(dst):
+                raise PermissionError(errno.EACCES, "the file is open in another program", dst)
+            os.replace(src, dst)
+            break
+        except PermissionError as exc:
+            delay = next(delays, None)
+            if delay is None:
+                if not platform.busy_backoff:
+                    raise
+                raise FileBusy(errno.EBUSY, f"cannot replace {dst}: another program (an editor, a sync client, an "
+                               f"antivirus?) holds it open; gave up after {len(platform.busy_backoff) + 1} tries in "
+                               f"{sum(platform.busy_backoff):.1f} s. Close it and run the command again") from exc
+            time.sleep(delay)
+    if fstrace.ops is not None:
+        fstrace.ops.append(("rename", src, dst))
+
+
+def _rename(src: str, dst: str) -> None:
+    os.rename(src, dst)
+    if fstrace.ops is not None:
+        fstrace.ops.append(("rename", src, dst))
+
+
+def _link(src: str, dst: str) -> None:
+    if not platform.links:
+        raise OSError(errno.EPERM, "hard links are refused here", dst)
+    os.link(src, dst)
+    if fstrace.ops is not None:
+        fstrace.ops.append(("link", src, dst))
+
+
+def _unlink(path: str) -> None:
+    os.unlink(path)
+    if fstrace.ops is not None:
+        fstrace.ops.append(("unlink", path))
+
+
+def _mkdir(path: str) -> None:
+    os.mkdir(path)
+    if fstrace.ops is not None:
+        fstrace.ops.append(("mkdir", path))
+
+
+def _rmdir(path: str) -> None:
+    os.rmdir(path)
+    if fstrace.ops is not None:
+        fstrace.ops.append(("rmdir", path))
+
+
+def _rmtree(path: str) -> None:
+    if fstrace.ops is None:
+        shutil.rmtree(path)
+        return
+    for folder, dirs, files in os.walk(path, topdown=False):
+        for name in sorted(files) + sorted(d for d in dirs if os.path.islink(os.path.join(folder, d))):
+            _unlink(os.path.join(folder, name))
+        for name in sorted(d for d in dirs if not os.path.islink(os.path.join(folder, d))):
+            _rmdir(os.path.join(folder, name))
+    _rmdir(path)
 
 
 def _checkpoint(what: str, *, tearable: bool = False) -> bool:
@@ -44,20 +145,20 @@ def _checkpoint(what: str, *, tearable: bool = False) -> bool:
     return True
 
 
-def _torn(fh, data: bytes) -> None:
-    fh.write(data[: len(data) // 2])
+def _torn(fh, path: str, data: bytes) -> None:
+    _write(fh, path, data[: len(data) // 2])
     fh.flush()
-    _fsync(fh.fileno())
+    _fsync(fh.fileno(), path)
     faults.die()
 
 
 def _write_durably(path: str, data: bytes, torn: bool) -> None:
-    with open(path, "wb") as fh:
+    with _open(path, "wb") as fh:
         if torn:
-            _torn(fh, data)
-        fh.write(data)
+            _torn(fh, path, data)
+        _write(fh, path, data)
         fh.flush()
-        _fsync(fh.fileno())
+        _fsync(fh.fileno(), path)
 
 
 def write_new(path: str, data: bytes) -> None:
@@ -71,7 +172,7 @@ def atomic_write(path: str, data: bytes) -> None:
     folder, name = os.path.split(path)
     tmp = os.path.join(folder, f".{name}.wikismith-tmp")
     _write_durably(tmp, data, torn)
-    os.replace(tmp, path)
+    _replace(tmp, path)
     _fsync_dir(folder or ".")
 
 
@@ -82,16 +183,16 @@ def write_stream(path: str, chunks) -> int:
     tmp = f"{path}.part"
     size = 0
     try:
-        with open(tmp, "wb") as fh:
+        with _open(tmp, "wb") as fh:
             for chunk in chunks:
-                fh.write(chunk)
+                _write(fh, tmp, chunk)
                 size += len(chunk)
             fh.flush()
-            _fsync(fh.fileno())
-        os.replace(tmp, path)
+            _fsync(fh.fileno(), tmp)
+        _replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            _unlink(tmp)
         raise
     _fsync_dir(os.path.dirname(path) or ".")
     return size
@@ -103,14 +204,14 @@ def publish(src: str, dst: str, tmp: str) -> None:
     try:
         if torn:
             raise OSError(errno.EXDEV, "torn publish")  # a rename cannot tear; tear the copy path instead
-        os.replace(src, dst)
+        _replace(src, dst)
         return
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
     _copy_file(src, tmp, torn=torn)
-    os.replace(tmp, dst)
-    os.unlink(src)
+    _replace(tmp, dst)
+    _unlink(src)
 
 
 def link_or_copy(src: str, dst: str) -> str:
@@ -118,7 +219,7 @@ def link_or_copy(src: str, dst: str) -> str:
     torn = _checkpoint(f"link {src}", tearable=True)
     if not torn:
         try:
-            os.link(src, dst)
+            _link(src, dst)
             return "link"
         except OSError as exc:
             if exc.errno not in LINK_FALLBACK_ERRNOS:
@@ -128,42 +229,43 @@ def link_or_copy(src: str, dst: str) -> str:
 
 
 def _copy_file(src: str, dst: str, *, torn: bool = False) -> None:
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
+    with open(src, "rb") as fin, _open(dst, "wb") as fout:
         if torn:
-            _torn(fout, fin.read())
-        shutil.copyfileobj(fin, fout, 1 << 20)
+            _torn(fout, dst, fin.read())
+        while chunk := fin.read(1 << 20):
+            _write(fout, dst, chunk)
         fout.flush()
-        _fsync(fout.fileno())
+        _fsync(fout.fileno(), dst)
 
 
 def restore(backup: str, dst: str, tmp: str) -> None:
     """Put a before-image back: link or copy it to `tmp` beside the target, then rename over the target."""
     torn = _checkpoint(f"restore {dst}", tearable=True)
     if os.path.lexists(tmp):
-        os.unlink(tmp)
+        _unlink(tmp)
     linked = False
     if not torn:
         try:
-            os.link(backup, tmp)
+            _link(backup, tmp)
             linked = True
         except OSError as exc:
             if exc.errno not in LINK_FALLBACK_ERRNOS:
                 raise
     if not linked:
         _copy_file(backup, tmp, torn=torn)
-    os.replace(tmp, dst)
+    _replace(tmp, dst)
 
 
 def append(path: str, data: bytes) -> int:
     """Append to a file (created if absent) and fsync it; returns the length it had before."""
     torn = _checkpoint(f"append {path}", tearable=True)
-    with open(path, "ab") as fh:
+    with _open(path, "ab") as fh:
         old = fh.tell()
         if torn:
-            _torn(fh, data)
-        fh.write(data)
+            _torn(fh, path, data)
+        _write(fh, path, data)
         fh.flush()
-        _fsync(fh.fileno())
+        _fsync(fh.fileno(), path)
     return old
 
 
@@ -171,15 +273,17 @@ def truncate(path: str, size: int) -> None:
     _checkpoint(f"truncate {path}")
     with open(path, "r+b") as fh:
         fh.truncate(size)
+        if fstrace.ops is not None:
+            fstrace.ops.append(("truncate", path, size))
         fh.flush()
-        _fsync(fh.fileno())
+        _fsync(fh.fileno(), path)
 
 
 def unlink(path: str, *, missing_ok: bool = True) -> bool:
     """Delete a file; returns whether there was one."""
     _checkpoint(f"unlink {path}")
     try:
-        os.unlink(path)
+        _unlink(path)
         return True
     except FileNotFoundError:
         if not missing_ok:
@@ -197,7 +301,7 @@ def makedirs(path: str) -> list[str]:
         probe = os.path.dirname(probe)
     for folder in reversed(missing):
         try:
-            os.mkdir(folder)
+            _mkdir(folder)
         except FileExistsError:
             pass
     for folder in reversed(missing):
@@ -208,7 +312,7 @@ def makedirs(path: str) -> list[str]:
 def rmdir_if_empty(path: str) -> bool:
     _checkpoint(f"rmdir {path}")
     try:
-        os.rmdir(path)
+        _rmdir(path)
         return True
     except OSError:
         return False
@@ -217,13 +321,13 @@ def rmdir_if_empty(path: str) -> bool:
 def rmtree(path: str) -> None:
     _checkpoint(f"rmtree {path}")
     if os.path.lexists(path):
-        shutil.rmtree(path)
+        _rmtree(path)
 
 
 def rename(src: str, dst: str) -> None:
     """Rename a folder or file within one file system (used to move aside, never to overwrite user data)."""
     _checkpoint(f"rename {src}")
-    os.rename(src, dst)
+    _rename(src, dst)
 
 
 def move_tree(src: str, dst: str) -> None:
@@ -232,23 +336,23 @@ def move_tree(src: str, dst: str) -> None:
     finished by running it again."""
     _checkpoint(f"move {src}")
     if os.path.lexists(dst):  # whole: only the removal of the source was left to do
-        shutil.rmtree(src)
+        _rmtree(src)
         return
     try:
-        os.rename(src, dst)
+        _rename(src, dst)
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
         part = dst + ".part"
         if os.path.lexists(part):
-            shutil.rmtree(part)
-        os.mkdir(part)
+            _rmtree(part)
+        _mkdir(part)
         for name in sorted(os.listdir(src)):
             _copy_file(os.path.join(src, name), os.path.join(part, name))
         _fsync_dir(part)
-        os.rename(part, dst)
+        _rename(part, dst)
         _fsync_dir(os.path.dirname(dst))
-        shutil.rmtree(src)
+        _rmtree(src)
         return
     _fsync_dir(os.path.dirname(dst))
 
@@ -261,9 +365,11 @@ def fsync_dirs(paths) -> None:
 
 
 def _fsync_dir(path: str) -> None:
+    if not platform.dir_fsync:
+        return  # Windows: a folder cannot be opened; NTFS journals the rename and the delete itself
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        _fsync(fd)
+        _fsync(fd, path, "fsync-dir")
     finally:
         os.close(fd)
 
@@ -271,6 +377,9 @@ def _fsync_dir(path: str) -> None:
 def connect(path: str) -> sqlite3.Connection:
     """Open the KB's database (creating it if absent) with autocommit off: commits go through commit()."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
+    if platform.full_fsync:
+        conn.execute("PRAGMA fullfsync = ON")  # macOS: SQLite flushes the drive cache too
+        conn.execute("PRAGMA checkpoint_fullfsync = ON")
     return conn
 
 
@@ -278,3 +387,5 @@ def commit(conn: sqlite3.Connection, what: str = "commit") -> None:
     """Commit the open SQLite transaction: one checkpoint. A torn commit is a crash (SQLite itself cannot tear)."""
     _checkpoint(f"sqlite {what}")
     conn.execute("COMMIT")
+    if fstrace.ops is not None:
+        fstrace.committed(conn)
