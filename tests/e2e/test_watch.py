@@ -240,3 +240,14 @@ def test_add_of_a_file_lying_in_raw_adopts_it_and_an_edit_there_updates_its_docu
     assert sorted(documents(run_cli, tmp_kb)) == ["pep-0484.rst", "pep-0526.rst"]
     assert "gradual typing, added by hand" in (tmp_kb / "wiki" / "sources" / "pep-0484.md").read_text()
     healthy(run_cli, tmp_kb)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_folder_add_of_raw_adopts_every_file_in_place_serial_or_parallel(tmp_kb, run_cli, jobs):
+    for n in (526, 544, 585):
+        shutil.copy(PEP[n], tmp_kb / "raw")
+    code, out, err = run_cli("add", "--jobs", jobs, tmp_kb / "raw", kb=tmp_kb)
+    assert code == 0, out + err
+    assert sorted(os.listdir(tmp_kb / "raw")) == ["pep-0526.rst", "pep-0544.rst", "pep-0585.rst"]
+    assert sorted(documents(run_cli, tmp_kb)) == ["pep-0526.rst", "pep-0544.rst", "pep-0585.rst"]
+    healthy(run_cli, tmp_kb)

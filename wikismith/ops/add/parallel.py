@@ -71,6 +71,7 @@ class Owner:
     def _dispatch(self, i: int) -> None:
         from wikismith.compile.draft import SourceInfo
         from wikismith.ingest import sniff
+        from wikismith.ops.add.local import in_raw
 
         path = self.files[i]
         try:
@@ -89,8 +90,9 @@ class Owner:
             kind = sniff(path)
         except OSError:
             kind = "unknown"  # the worker's conversion says why
+        adopt = in_raw(self.store.root, path)
         source = SourceInfo(name=os.path.basename(path), origin=f"file:{os.path.basename(path)}", hash=digest,
-                            kind=kind, source_path=path, raw_file=path, size=len(data))
+                            kind=kind, source_path=None if adopt else path, raw_file=path, size=len(data))
         self.held[i] = (data, source)
         stage = "compile" if self.model is None else "convert"
         self.pool.submit(Task(i + 1, path, source, self.limits, stage, data=data if self.ship_bytes else None))
@@ -122,7 +124,7 @@ class Owner:
 
     def _apply(self, i: int) -> bool:
         """Apply document i; False when a storage error stops the command."""
-        from wikismith.ops.add.local import commit
+        from wikismith.ops.add.local import commit, in_raw
 
         ready = self.ready.pop(i)
         data, _source = self.held.pop(i, (None, None))
@@ -134,7 +136,7 @@ class Owner:
             return True
         p = ready.prepared
         try:
-            commit(self.store, path, p.draft, data, self.model, item, p.usage)
+            commit(self.store, path, p.draft, data, self.model, item, p.usage, adopt=in_raw(self.store.root, path))
         except WikismithError as exc:
             item.done(FileOutcome(path, "failed", str(exc)))
         except OSError as exc:
