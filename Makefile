@@ -41,7 +41,7 @@ chromium:
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 test: $(VENV)/.dev $(LITE)/.installed chromium
-	$(BIN)/python -m pytest -n 2 --durations=15 -m "not litellm" tests
+	$(BIN)/python -m pytest -n 2 --dist worksteal --durations=15 -m "not litellm" tests
 	$(LITE)/bin/python -m pytest -m litellm tests
 
 crash-bench: $(VENV)/.dev

@@ -27,7 +27,7 @@ _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*\Z")
 _LINK = re.compile(r"(`[^`\n]*`)|\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")
 # A dunder (`__init__`) or a name with a leading underscore (`_private`) outside code: Markdown reads `__init__` as
 # bold "init", so code_identifiers() puts it in a code span. `_word_` is left alone: that is emphasis.
-_BARE_IDENTIFIER = re.compile(r"(`[^`\n]*`)|(?<![\w`*])(__[A-Za-z0-9]\w*?__|_{1,2}[A-Za-z]\w*(?<!_))(?![\w`])")
+BARE_IDENTIFIER = re.compile(r"(`[^`\n]*`)|(?<![\w`*])(__[A-Za-z0-9]\w*?__|_{1,2}[A-Za-z]\w*(?<!_))(?![\w`])")
 _MAX_HEADING_LINE = 1000  # no heading is this long: skip the patterns on giant lines
 
 
@@ -130,7 +130,7 @@ def _block_start(line: str) -> bool:
 def code_identifiers(text: str) -> str:
     """One line of prose with every bare `__dunder__` or `_private` identifier put in a code span, so that it shows
     with its underscores instead of as emphasis."""
-    return _BARE_IDENTIFIER.sub(lambda m: m.group(1) or f"`{m.group(2)}`", text) if "_" in text else text
+    return BARE_IDENTIFIER.sub(lambda m: m.group(1) or f"`{m.group(2)}`", text) if "_" in text else text
 
 
 # -- wikilinks ------------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The crash-point matrix in CI: every workload of bench/crash.py, every mode. A mode of more than 300 checkpoints
-runs a seeded sample of 120 of them, and crash-during-recovery at least 120 of its (crash, recovery crash) states;
+runs a seeded sample of 100 of them, and crash-during-recovery at least 100 of its (crash, recovery crash) states;
 `python bench/crash.py` runs them all, and the closing notes report that full run."""
 
 import pytest
@@ -8,7 +8,7 @@ from bench.crashkit import EXTRA_MODES, MODES, run_matrix
 from bench.workloads import WORKLOADS
 from wikismith.store import fs
 
-CI_SAMPLE = 120
+CI_SAMPLE = 100
 
 
 @pytest.fixture(autouse=True)

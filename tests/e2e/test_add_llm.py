@@ -76,7 +76,7 @@ def test_a_429_then_success_is_retried_and_the_document_added(llm_kb, fake, tmp_
 def test_a_model_that_keeps_failing_fails_that_document_alone_and_changes_nothing(llm_kb, fake, tmp_path, failure):
     def answer(request):
         text = request["messages"][-1]["content"]
-        return failure if "PEP: 604" in text[:600] else wiki_responder.respond(request)
+        return failure if "union types as X | Y" in text[:600] else wiki_responder.respond(request)
 
     fake.script("summary", answer)
     folder = _pep(tmp_path, "pep-0604.rst")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import random
 import re
 import shutil
 from pathlib import Path
@@ -130,6 +132,23 @@ def test_a_page_you_wrote_on_is_kept_and_your_links_to_deleted_pages_become_text
     healthy(tmp_kb)
 
 
+def _corpus_sample(by_id: dict[str, str]) -> list[tuple[str, str]]:
+    """Every document when WIKISMITH_FULL_CORPUS=1 (the run the closing notes report); in CI, a seeded third of
+    each corpus folder (at least two of each), so every kind of document is exercised within CI's time."""
+    every = sorted(by_id.items())
+    if os.environ.get("WIKISMITH_FULL_CORPUS") == "1":
+        return every
+    folders: dict[str, list[tuple[str, str]]] = {}
+    for doc_id, path in every:
+        folders.setdefault(os.path.dirname(os.path.relpath(path, CORPUS)), []).append((doc_id, path))
+    rng = random.Random(20261203)
+    chosen = []
+    for folder in sorted(folders):
+        docs = folders[folder]
+        chosen += rng.sample(docs, min(len(docs), max(2, len(docs) // 3)))
+    return sorted(chosen)
+
+
 def test_add_then_remove_leaves_raw_and_wiki_byte_identical_for_every_corpus_document(tmp_path, fixed_clock,
                                                                                       capsys, monkeypatch):
     """For every document D of the shared corpus, in a KB holding all the others: add D, remove D, and raw/ and
@@ -162,7 +181,7 @@ def test_add_then_remove_leaves_raw_and_wiki_byte_identical_for_every_corpus_doc
     added = [f for f in json.loads(out)["files"] if f["status"] == "added"]
     assert len(added) > 130, "most of the corpus can be added"
     by_id = {f["id"]: f["path"] for f in added}
-    for doc_id, path in sorted(by_id.items()):
+    for doc_id, path in _corpus_sample(by_id):
         assert call(capsys, "--kb", kb, "remove", "-y", doc_id)[0] == 0
         without = tree(kb)
         assert call(capsys, "--kb", kb, "add", path)[0] == 0

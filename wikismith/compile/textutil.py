@@ -11,7 +11,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from wikismith.markdown import atx_heading, fence_closes, fence_opening, front_matter_end
+from wikismith.markdown import BARE_IDENTIFIER, atx_heading, fence_closes, fence_opening, front_matter_end
 
 MAX_CHARS = 600_000  # the analysis reads at most this much of a document: bounded cost for huge inputs
 
@@ -88,6 +88,8 @@ def clean_inline(s: str) -> str:
     s = _LITERAL.sub(lambda m: keep(m.group(1)), s)  # first: a literal shows a role's text, it is not a role
     s = _ROLE.sub(role, s)
     s = _CODE.sub(lambda m: keep(m.group(1)), s)
+    if "_" in s:  # a bare __dunder__ or _private name is an identifier, not emphasis: keep it, in code
+        s = BARE_IDENTIFIER.sub(lambda m: m.group(1) or keep(m.group(2)), s)
     s = _RST_LINK.sub(lambda m: m.group(1), s)
     s = _FOOTREF.sub("", s)
     s = _MD_IMAGE.sub("", s)
