@@ -63,6 +63,10 @@ def code_lines(lines) -> Iterator[tuple[bool, str]]:
     """(in_code, line) for each line: True for a fence's own lines and everything between them."""
     fence = ""
     for line in lines:
+        head = line[:4]
+        if "`" not in head and "~" not in head:  # no fence marker within the first four columns: no fence line
+            yield bool(fence), line
+            continue
         if fence:
             if fence_closes(line.rstrip("\r\n"), fence):
                 fence = ""
@@ -114,7 +118,8 @@ def headings(text: str) -> list[Heading]:
         if line.startswith("#") or not line.strip() or line[0].isspace() or len(line) > _MAX_HEADING_LINE:
             continue
         if offset + 1 < len(masked) and not masked[offset + 1][0]:
-            under = _SETEXT.match(lines[index + 1])
+            below = lines[index + 1][:4]
+            under = _SETEXT.match(lines[index + 1]) if "=" in below or "-" in below else None
             blank_before = index == start or not lines[index - 1].strip()
             if under and blank_before and not _block_start(line):
                 found.append(Heading(index, 1 if under.group(1)[0] == "=" else 2, line.strip(), 2))

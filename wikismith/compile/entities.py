@@ -100,26 +100,30 @@ def _unit_entities(unit: Unit, a: Analysis, hits: list) -> None:
         parts = m.group(1).split(".")
         if parts[-1].lower() not in _FILE_SUFFIX:
             hits.append((m.group(1), "identifier", idx))
-    words = [m for m in TOKEN.finditer(prose)]
-    shouting = sum(1 for m in words if m.group("word") and m.group("word").isupper()) * 2 > len(words) > 4
+    words = [m.group("word") for m in TOKEN.finditer(prose)]  # None for a token that is no word
+    shouting = sum(1 for w in words if w and w.isupper()) * 2 > len(words) > 4
     # A headline in Title Case is not a run of names; a list of authors ("Ann Lee, Bo Wu, …") is.
-    capitals = sum(1 for m in words if m.group("word") and m.group("word")[0].isupper())
-    headline = capitals >= 3 and capitals * 5 >= 3 * sum(1 for m in words if m.group("word")) \
+    capitals = sum(1 for w in words if w and w[0].isupper())
+    headline = capitals >= 3 and capitals * 5 >= 3 * sum(1 for w in words if w) \
         and text.count(",") * 3 < capitals
+    names_here = unit.kind == "sentence" and not headline
     name: list[str] = []
     name_at_start = seen_word = False
-    for m in [*words, None]:
-        w = m.group("word") if m else None
-        if w and not shouting and _is_acronym(w, a):
-            hits.append((w[:-1] if w.endswith("s") else w, "acronym", idx))
-        elif w and _CAMEL.match(w):
-            hits.append((w, "identifier", idx))
-        capital = bool(w) and w[0].isupper() and w[1:2].islower() and not _CAMEL.match(w)
-        if unit.kind == "sentence" and not headline and (capital or (name and w in _CONNECTORS and not a.german)):
+    for w in [*words, None]:
+        capital = False
+        if w:
+            if not shouting and _is_acronym(w, a):
+                hits.append((w[:-1] if w.endswith("s") else w, "acronym", idx))
+                capital = w[0].isupper() and w[1:2].islower() and not _CAMEL.match(w)
+            elif _CAMEL.match(w):
+                hits.append((w, "identifier", idx))
+            else:
+                capital = w[0].isupper() and w[1:2].islower()
+        if names_here and (capital or (name and w in _CONNECTORS and not a.german)):
             if not name:
                 name_at_start = not seen_word
             name.append(w)
-        else:
+        elif name:
             _flush_name(name, name_at_start, a, hits, idx)
             name = []
         seen_word = seen_word or bool(w)

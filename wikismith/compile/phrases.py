@@ -84,32 +84,41 @@ class _Stats:
 
     def add_run(self, run: list[tuple[re.Match, list[str], str]], text: str, index: int, weight: float,
                 before_code: bool, follower: str) -> None:
-        for i in range(len(run)):
+        n = len(run)
+        weights, count, first, surfaces, lower = self.weight, self.count, self.first, self.surfaces, self.lower
+        object_follows = follower in _OBJECT_CUES
+        for i in range(n):
             size = 0
-            for j in range(i, min(len(run), i + 4)):
-                size += len(run[j][1])
+            parts: list[str] = []  # the normalised words of run[i..j]
+            start = run[i][0].start()
+            prev = run[i][2]
+            verb_cue = prev in _VERB_CUES
+            for j in range(i, min(n, i + 4)):
+                words = run[j][1]
+                size += len(words)
                 if size > 4:
                     break
-                last = run[j][1][-1]
+                parts.extend(words)
+                last = words[-1]
                 if last.endswith("ed") and last not in _ED_OK:  # "annotations defined": a verb, not a noun
                     continue
-                key = " ".join(p for t in run[i : j + 1] for p in t[1])
-                surface = text[run[i][0].start() : run[j][0].end()]
-                prev = run[i][2]
-                self.weight[key] += weight
-                self.count[key] += 1
-                self.first.setdefault(key, index)
-                self.surfaces[key][surface] += 1
-                self.lower[key] += surface.islower()
-                if i < j and prev in _VERB_CUES:
+                key = " ".join(parts)
+                surface = text[start : run[j][0].end()]
+                weights[key] += weight
+                count[key] += 1
+                if key not in first:
+                    first[key] = index
+                surfaces[key][surface] += 1
+                lower[key] += surface.islower()
+                if i < j and verb_cue:
                     self.verb_led[key] += 1
-                if i == j == 0 and prev not in _VERB_CUES and surface.lower().rstrip("'’") != key:
+                if i == j == 0 and not verb_cue and surface.lower().rstrip("'’") != key:
                     self.plural[key] += 1
-                if j == len(run) - 1 and follower in _OBJECT_CUES:
+                if j == n - 1 and object_follows:
                     self.takes_object[key] += 1
-                if i == j == len(run) - 1 and prev not in _VERB_CUES and not before_code:
+                if i == j == n - 1 and not verb_cue and not before_code:
                     self.heads[key] += 1
-                    self.after_det[key] += len(run) == 1 and prev in _DETERMINERS
+                    self.after_det[key] += n == 1 and prev in _DETERMINERS
 
     def nouny(self, key: str) -> bool:
         """Heuristic part-of-speech test: a noun heads phrases and follows determiners, or takes a plural."""

@@ -6,6 +6,7 @@ import re
 
 _SCAN_CHARS = 20_000
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_PUNCTUATED_END = re.compile(r"[.,;:!?)]$")
 _MD_NOISE = (
     (re.compile(r"<!--.*?-->", re.S), " "),
     (re.compile(r"!\[[^\]]*\]\([^)]*\)"), " "),
@@ -44,16 +45,19 @@ def summarize(text: str, limit: int = 300, after: str | None = None) -> str:
     text = text[:_SCAN_CHARS]
     if after:
         text = _skip_to(text, after)
-    sentences = [s for block in _blocks(text) for s in _SENTENCE_END.split(block) if _meaningful(s)]
-    summary = ""
+    # Sentences are split and tested lazily: only those up to the first one that overflows `limit` are ever looked
+    # at (a node's text runs to 20,000 characters; its summary to a few sentences).
+    sentences = (s for block in _iter_blocks(text) for s in _SENTENCE_END.split(block) if _meaningful(s))
+    summary = first = ""
     for sentence in sentences:
+        first = first or sentence
         candidate = f"{summary} {sentence}".strip()
         if len(candidate) > limit:
             break
         summary = candidate
     if summary:
         return summary
-    source = sentences[0] if sentences else " ".join(" ".join(_blocks(text)).split())
+    source = first if first else " ".join(" ".join(_blocks(text)).split())
     return _cut(source, limit)
 
 
@@ -68,21 +72,23 @@ def _skip_to(text: str, heading: str) -> str:
 
 def _blocks(text: str) -> list[str]:
     """Paragraphs with their lines joined; short unpunctuated lines (headings, labels) stand alone."""
-    blocks: list[str] = []
+    return list(_iter_blocks(text))
+
+
+def _iter_blocks(text: str):
     current: list[str] = []
     for line in text.split("\n"):
         line = " ".join(line.split())
-        if not line or (len(line) < 40 and not re.search(r"[.,;:!?)]$", line)):
+        if not line or (len(line) < 40 and not _PUNCTUATED_END.search(line)):
             if current:
-                blocks.append(" ".join(current))
+                yield " ".join(current)
                 current = []
             if line:
-                blocks.append(line)
+                yield line
             continue
         current.append(line)
     if current:
-        blocks.append(" ".join(current))
-    return blocks
+        yield " ".join(current)
 
 
 def _meaningful(sentence: str) -> bool:

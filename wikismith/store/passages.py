@@ -77,7 +77,7 @@ def _chunks(section: list[str], heading: str, page: int | None, out: list[Passag
     words: list[str] = []
     first = page
     for line in section:
-        marks = _PAGE_MARK.findall(line)
+        marks = _PAGE_MARK.findall(line) if "<!-- page " in line else None
         if marks:
             if not words:
                 first = int(marks[0])
@@ -105,4 +105,6 @@ def _emit(out: list[Passage], heading: str, first: int | None, last: int | None,
 
 def _plain(text: str) -> str:
     """A line with its wikilinks shown as their labels."""
+    if "[[" not in text:
+        return text.strip()
     return _WIKILINK.sub(lambda m: (m.group(2) or m.group(1)).strip(), text).strip()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import posixpath
-import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -287,12 +286,31 @@ def _first_line(body: str) -> str:
 def _defining_line(title: str, body: str) -> str:
     """The first line of the page's sections that says what the thing is ("A trait object is …", "Type hints
     refer to …"), in section order (by document id), so the choice does not depend on the order of adds."""
-    name = re.escape(" ".join(title.replace("`", "").split()).lower())
-    pattern = re.compile(rf"(?:the |an? )?{name}(?:s|es)? (?:is|are|refers? to|means?|denotes?|describes?) ")
+    name = " ".join(title.replace("`", "").split()).lower()
     for line in body.splitlines():
-        if line.startswith("- ") and pattern.match(line[2:].replace("`", "").replace("**", "").lower()):
+        if line.startswith("- ") and _defines(line[2:].replace("`", "").replace("**", "").lower(), name):
             return line[2:].strip()
     return ""
+
+
+_ARTICLES = ("the ", "an ", "a ", "")
+_PLURALS = (" ", "s ", "es ")
+_DEFINING_VERBS = ("is ", "are ", "refer to ", "refers to ", "mean ", "means ", "denote ", "denotes ", "describe ",
+                   "describes ")
+
+
+def _defines(text: str, name: str) -> bool:
+    """Whether `text` starts like the regex `(?:the |an? )?NAME(?:s|es)? (?:is|are|refers? to|means?|denotes?|
+    describes?) ` (NAME literal): plain string tests, since compiling one regex per page title cost more than
+    the rest of the page's merge."""
+    for article in _ARTICLES:
+        if not text.startswith(article) or not text.startswith(name, len(article)):
+            continue
+        at = len(article) + len(name)
+        for plural in _PLURALS:
+            if text.startswith(plural, at) and text.startswith(_DEFINING_VERBS, at + len(plural)):
+                return True
+    return False
 
 
 def _derived_description(body: str, title: str = "") -> str:
