@@ -46,7 +46,7 @@ class Owner:
         self.ship_bytes, self.env_root = ship_bytes, env_root
         self.window = max(2, WINDOW_PER_WORKER * pool.jobs)
         self.ready: dict[int, _Ready] = {}
-        self.held: dict[int, tuple[bytes, object]] = {}  # index -> (bytes, SourceInfo) while out
+        self.held: dict[int, tuple[bytes, object, str | None]] = {}  # index -> (bytes, SourceInfo, adopt) while out
         self.prepared = 0
 
     def run(self) -> None:
@@ -93,7 +93,7 @@ class Owner:
         adopt = in_raw(self.store.root, path)
         source = SourceInfo(name=os.path.basename(path), origin=f"file:{os.path.basename(path)}", hash=digest,
                             kind=kind, source_path=None if adopt else path, raw_file=path, size=len(data))
-        self.held[i] = (data, source)
+        self.held[i] = (data, source, adopt)
         stage = "compile" if self.model is None else "convert"
         self.pool.submit(Task(i + 1, path, source, self.limits, stage, data=data if self.ship_bytes else None))
 
@@ -114,7 +114,7 @@ class Owner:
     def _ship_to_model(self, i: int, p: Prepared) -> None:
         """The second trip of a model add: the document with the candidate pages the KB has for it now."""
         view = self.store.view()
-        _data, source = self.held[i]
+        _data, source, _adopt = self.held[i]
         model_cfg = {k: v for k, v in self.cfg.items() if k not in ("api_key",)}
         self.pool.submit(Task(p.index, self.files[i], source, self.limits, "model", doc=p.doc,
                               candidates=view.candidates(p.hints), agents_md=view.read("wiki/AGENTS.md") or "",
@@ -124,10 +124,10 @@ class Owner:
 
     def _apply(self, i: int) -> bool:
         """Apply document i; False when a storage error stops the command."""
-        from wikismith.ops.add.local import commit, in_raw
+        from wikismith.ops.add.local import commit
 
         ready = self.ready.pop(i)
-        data, _source = self.held.pop(i, (None, None))
+        data, _source, adopt = self.held.pop(i, (None, None, None))
         path = self.files[i]
         item = Item(self.report, self.progress, i + 1, len(self.files), path)
         item.phase("applying")
@@ -136,7 +136,7 @@ class Owner:
             return True
         p = ready.prepared
         try:
-            commit(self.store, path, p.draft, data, self.model, item, p.usage, adopt=in_raw(self.store.root, path))
+            commit(self.store, path, p.draft, data, self.model, item, p.usage, adopt=adopt)
         except WikismithError as exc:
             item.done(FileOutcome(path, "failed", str(exc)))
         except OSError as exc:
