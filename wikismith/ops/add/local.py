@@ -77,10 +77,11 @@ def land(store, label: str, doc, source, data: bytes | None, model, item, adopt:
         draft = compile_document(doc, source)
     else:
         draft, usage = model.compile(store, doc, source)
-    commit(store, label, draft, data, model, item, usage)
+    commit(store, label, draft, data, model, item, usage, adopt=adopt)
 
 
-def commit(store, label: str, draft, data: bytes | None, model, item, usage: dict | None = None) -> None:
+def commit(store, label: str, draft, data: bytes | None, model, item, usage: dict | None = None,
+           adopt: str | None = None) -> None:
     """Merge a prepared draft into the KB as it is now and apply it (the applier's half, serial or parallel)."""
     from wikismith.wiki.merge import build_mutation
 
