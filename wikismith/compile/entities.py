@@ -92,7 +92,9 @@ def _unit_entities(unit: Unit, a: Analysis, hits: list) -> None:
         hits.append((m.group(0), "identifier", idx))
     for m in _CODE_IDENT.finditer(text):
         name = m.group(1)
-        if name not in _NOT_IDENT and len(name) > 2 and ("." in name or "_" in name.strip("_")[1:]
+        if text.startswith("!", m.end()) and "." not in name and len(name) > 2:
+            hits.append((name + "!", "identifier", idx))  # a Rust macro: `println!`, `vec![…]`, named with its "!"
+        elif name not in _NOT_IDENT and len(name) > 2 and ("." in name or "_" in name.strip("_")[1:]
                                                          or name[0].isupper() or _CAMEL.match(name)):
             hits.append((name, "identifier", idx))
     prose = re.sub(r"`[^`]*`", " \u2022 ", text)  # a boundary that cannot pair up like a backtick

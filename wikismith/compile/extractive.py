@@ -7,6 +7,9 @@ each gets this document's best sentences about it as its section.
 from __future__ import annotations
 
 from wikismith.compile import extract
+from wikismith.compile.acronyms import expansions
+from wikismith.compile.lexicon import titleish
+from wikismith.compile.phrases import Phrase
 from wikismith.compile.draft import Contribution, Draft, SourceInfo
 from wikismith.compile.hygiene import clip, escape_markers, one_line, title_line
 
@@ -34,14 +37,42 @@ def _variant_of(key: str, keys: set[str]) -> str | None:
     return None
 
 
+def _spelled_out(text: str, names: list, phrases: list) -> tuple[list, list, set[str]]:
+    """Acronyms that abbreviate a lower-case phrase of the document ("OOP", "ABC") are that phrase's concept page:
+    the acronym's occurrences count for the phrase, and a phrase the document defines ("… (URI)") is one of its
+    topics (the keys returned)."""
+    found = expansions(text, [e.display for e in names if e.kind == "acronym"])
+    if not found:
+        return names, phrases, set()
+    phrases = list(phrases)
+    by_key = {p.key: i for i, p in enumerate(phrases)}
+    kept, defined = [], set()
+    for e in names:
+        x = found.get(e.display) if e.kind == "acronym" else None
+        if x is None:
+            kept.append(e)
+            continue
+        if x.defined:
+            defined.add(x.key)
+        if x.key in by_key:
+            i = by_key[x.key]
+            p = phrases[i]
+            phrases[i] = Phrase(p.key, p.display, p.score, p.count + e.count)
+        else:
+            by_key[x.key] = len(phrases)
+            phrases.append(Phrase(x.key, " ".join(titleish(x.display).split()), 0.0, x.count + e.count))
+    return kept, phrases, defined
+
+
 def compile_document(doc, source: SourceInfo) -> Draft:
     text = doc.markdown
     title = doc.title.strip() or source.name
     contributions = []
     names = extract.entities(text, limit=ENTITIES)
+    phrases = extract.key_phrases(text, limit=CONCEPTS)
+    names, phrases, defined = _spelled_out(text, names, phrases)
     named = {e.key for e in names}
     # One page per thing: a phrase that is also one of the document's names (a person, "mypy") is that name's page.
-    phrases = extract.key_phrases(text, limit=CONCEPTS)
     keys = named | {p.key for p in phrases}
     topics = [p for p in phrases if p.key not in named and _variant_of(p.key, keys) is None]
     for kind, items in (("concept", topics), ("entity", names)):
@@ -56,7 +87,8 @@ def compile_document(doc, source: SourceInfo) -> Draft:
             contributions.append(Contribution(
                 kind=kind, key=item.key, title=title_line(item.display), section=section,
                 description=clip(one_line(best[0]), DESCRIPTION_CHARS) or f"a {noun} from {one_line(title)}",
-                strong=(rank < STRONG_RANK and item.count >= STRONG_COUNT) or getattr(item, "kind", "") == "person",
+                strong=(rank < STRONG_RANK and item.count >= STRONG_COUNT) or getattr(item, "kind", "") == "person"
+                or (kind == "concept" and item.key in defined),
             ))
     tree = doc.tree.to_dict() if getattr(doc, "tree", None) else None
     return Draft(
