@@ -59,6 +59,10 @@ def expansions(text: str, acronyms: list[str]) -> dict[str, Expansion]:
     for unit in analyse(text).units:
         if unit.skip or unit.kind not in ("sentence", "heading", "title"):
             continue
+        normed = unit.norm.split()
+        initials = ("".join(w[0] for w in normed), "".join(w[0] for w in normed if w not in _CONNECTORS))
+        if not any(low in i for low in wanted.values() for i in initials):
+            continue  # no run of words here has the initials of any acronym: the cheap test first
         tokens = [m for m in TOKEN.finditer(unit.text) if m.group("word")]
         words = [m.group("word") for m in tokens]
         for i, w in enumerate(words):

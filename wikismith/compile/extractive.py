@@ -10,6 +10,7 @@ from wikismith.compile import extract
 from wikismith.compile.acronyms import expansions
 from wikismith.compile.lexicon import titleish
 from wikismith.compile.phrases import Phrase
+from wikismith.compile.terms import emphasized_terms
 from wikismith.compile.draft import Contribution, Draft, SourceInfo
 from wikismith.compile.hygiene import clip, escape_markers, one_line, title_line
 
@@ -64,6 +65,16 @@ def _spelled_out(text: str, names: list, phrases: list) -> tuple[list, list, set
     return kept, phrases, defined
 
 
+def _introduced(text: str, phrases: list) -> tuple[list, set[str]]:
+    """The terms the document introduces (emphasised where it defines them) are among its topics."""
+    terms = emphasized_terms(text)
+    if not terms:
+        return phrases, set()
+    have = {p.key for p in phrases}
+    extra = [Phrase(t.key, t.display, 0.0, t.count) for t in terms if t.key not in have]
+    return [*phrases, *extra], {t.key for t in terms}
+
+
 def compile_document(doc, source: SourceInfo) -> Draft:
     text = doc.markdown
     title = doc.title.strip() or source.name
@@ -71,6 +82,8 @@ def compile_document(doc, source: SourceInfo) -> Draft:
     names = extract.entities(text, limit=ENTITIES)
     phrases = extract.key_phrases(text, limit=CONCEPTS)
     names, phrases, defined = _spelled_out(text, names, phrases)
+    phrases, introduced = _introduced(text, phrases)
+    defined |= introduced
     named = {e.key for e in names}
     # One page per thing: a phrase that is also one of the document's names (a person, "mypy") is that name's page.
     keys = named | {p.key for p in phrases}
