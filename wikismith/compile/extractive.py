@@ -10,7 +10,7 @@ from wikismith.compile import extract
 from wikismith.compile.acronyms import expansions
 from wikismith.compile.lexicon import titleish
 from wikismith.compile.phrases import Phrase
-from wikismith.compile.terms import emphasized_terms
+from wikismith.compile.terms import emphasized_terms, synonyms
 from wikismith.compile.draft import Contribution, Draft, SourceInfo
 from wikismith.compile.hygiene import clip, escape_markers, one_line, title_line
 
@@ -75,6 +75,28 @@ def _introduced(text: str, phrases: list) -> tuple[list, set[str]]:
     return [*phrases, *extra], {t.key for t in terms}
 
 
+def _other_names(text: str, phrases: list, named: set[str], defined: set[str]) -> tuple[list, set[str]]:
+    """A phrase the document gives as another name for one of its topics or names ("type hints, a.k.a. type
+    annotations") is that topic's page: its occurrences count there, it has no page of its own."""
+    pairs = synonyms(text)
+    if not pairs:
+        return phrases, set()
+    keys = {p.key for p in phrases} | named
+    target: dict[str, str] = {}
+    for other, before in pairs.items():
+        words = before.split()
+        term = next((" ".join(words[i:]) for i in range(len(words)) if " ".join(words[i:]) in keys), None)
+        if term and other in keys and other not in named and term != other:
+            target[other] = term
+    if not target:
+        return phrases, set()
+    extra = {t: sum(p.count for p in phrases if target.get(p.key) == t) for t in set(target.values())}
+    defined |= {t for o, t in target.items() if o in defined}
+    # The other name keeps its place in the ranking (it is skipped, not removed): no phrase moves up for it.
+    return [Phrase(p.key, p.display, p.score, p.count + extra[p.key]) if p.key in extra else p for p in phrases], \
+        set(target)
+
+
 def compile_document(doc, source: SourceInfo) -> Draft:
     text = doc.markdown
     title = doc.title.strip() or source.name
@@ -85,11 +107,14 @@ def compile_document(doc, source: SourceInfo) -> Draft:
     phrases, introduced = _introduced(text, phrases)
     defined |= introduced
     named = {e.key for e in names}
+    phrases, other_names = _other_names(text, phrases, named, defined)
     # One page per thing: a phrase that is also one of the document's names (a person, "mypy") is that name's page.
     keys = named | {p.key for p in phrases}
     topics = [p for p in phrases if p.key not in named and _variant_of(p.key, keys) is None]
     for kind, items in (("concept", topics), ("entity", names)):
         for rank, item in enumerate(items):
+            if kind == "concept" and item.key in other_names:
+                continue
             best = extract.best_sentences_for(text, item.key, n=3)
             if not best and getattr(item, "kind", "") == "person":
                 best = [f"An author of {one_line(title)}."]

@@ -107,3 +107,32 @@ def emphasized_terms(text: str) -> tuple[Term, ...]:
             out.append(Term(key, " ".join(titleish(surface.lower() if surface[1:].islower() else surface).split()),
                             count))
     return tuple(out)
+
+
+_AKA = r"(?:a\.k\.a\.?|aka|also known as|also called|otherwise known as)"
+_AFTER_AKA = re.compile(r"(?:^|[,(]\s*)" + _AKA + r"\s+(?:an?\s+|the\s+)?([^\W\d][\w\-’' ]*?)\s*(?=[.,;:)]|\s+or\s|$)",
+                        re.IGNORECASE)
+_GLOSS = re.compile(r"\A([^\W\d][\w\-’' ]*?)\s*(?:\([^)]*\)\s*)?(?:--|—|–|:)\s")
+
+
+def synonyms(text: str) -> dict[str, str]:
+    """Phrases the document gives as another name for a term ("type hints, a.k.a. type annotations"; a glossary
+    entry "parameterized generic -- … Also known as a parameterized type."): the other name's key -> the term's."""
+    out: dict[str, str] = {}
+    units = analyse(text).units
+    for k, unit in enumerate(units):
+        if unit.skip or unit.kind != "sentence":
+            continue
+        for m in _AFTER_AKA.finditer(unit.text):
+            start = m.start()
+            if start == 0:  # "Also known as …": the term is the one the sentence before defines
+                gloss = _GLOSS.match(units[k - 1].text) if k else None
+                term = gloss.group(1) if gloss else ""
+            else:  # "X, a.k.a. Y": X is the words before, as many as make up the term
+                term = unit.text[:start]
+            names = [m.group(1), *re.findall(r"\s+or\s+(?:an?\s+|the\s+)?([^\W\d][\w\-’' ]*?)\s*(?=[.,;:)]|\s+or\s|$)",
+                                             unit.text[m.end() :])]
+            for name in names:
+                if 1 <= len(name.split()) <= 4 and term:
+                    out[normalize(name)] = " ".join(normalize(term).split()[-6:])
+    return {k: v for k, v in out.items() if k and v and k != v}
