@@ -107,3 +107,32 @@ def _display(text: str, key: str) -> str:
                 if normalize(surface) == key:
                     forms[surface.lower()] += 1
     return min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0] if forms else key
+
+
+MODIFIER_SHARE = 0.7  # an acronym this often followed by the same noun is a part of that compound, not a thing
+
+
+def modifiers(text: str, acronyms: list[str], phrase_keys: set[str]) -> set[str]:
+    """Acronyms the document uses as the first word of one of its key phrases, nearly every time ("IP" in "IP
+    address", "CRLF" in "CRLF sequence"): the phrase is the topic; the acronym on its own names nothing."""
+    wanted = set(acronyms)
+    if not wanted:
+        return set()
+    followers: dict[str, Counter[str]] = {a: Counter() for a in wanted}
+    for unit in analyse(text).units:
+        if unit.skip or unit.kind != "sentence":
+            continue
+        tokens = [m.group("word") or m.group(0) for m in TOKEN.finditer(unit.text)]
+        for i, w in enumerate(tokens):
+            a = w if w in wanted else w[:-1] if w.endswith("s") and w[:-1] in wanted else None
+            if a:
+                nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+                followers[a][normalize(nxt) if nxt[:1].isalpha() else ""] += 1
+    out = set()
+    for a, c in followers.items():
+        total = sum(c.values())
+        if total >= 3:
+            word, n = min(c.items(), key=lambda kv: (-kv[1], kv[0]))
+            if word and n >= MODIFIER_SHARE * total and normalize(f"{a} {word}") in phrase_keys:
+                out.add(a)
+    return out

@@ -7,7 +7,7 @@ each gets this document's best sentences about it as its section.
 from __future__ import annotations
 
 from wikismith.compile import extract
-from wikismith.compile.acronyms import expansions
+from wikismith.compile.acronyms import expansions, modifiers
 from wikismith.compile.lexicon import titleish
 from wikismith.compile.phrases import Phrase
 from wikismith.compile.terms import emphasized_terms, synonyms
@@ -39,9 +39,12 @@ def _variant_of(key: str, keys: set[str]) -> str | None:
 
 
 def _spelled_out(text: str, names: list, phrases: list) -> tuple[list, list, set[str]]:
-    """Acronyms that abbreviate a lower-case phrase of the document ("OOP", "ABC") are that phrase's concept page:
+    """Acronyms that are nearly always the first word of one of the document's key phrases ("IP address") are no
+    entities. Acronyms that abbreviate a lower-case phrase of the document ("OOP", "ABC") are that phrase's concept page:
     the acronym's occurrences count for the phrase, and a phrase the document defines ("… (URI)") is one of its
     topics (the keys returned)."""
+    compounds = modifiers(text, [e.display for e in names if e.kind == "acronym"], {p.key for p in phrases})
+    names = [e for e in names if not (e.kind == "acronym" and e.display in compounds)]
     found = expansions(text, [e.display for e in names if e.kind == "acronym"])
     if not found:
         return names, phrases, set()
