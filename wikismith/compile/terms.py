@@ -16,6 +16,7 @@ from functools import lru_cache
 from wikismith.compile.analysis import analyse
 from wikismith.compile.commonness import zipf
 from wikismith.compile.lexicon import STOP, normalize, titleish
+from wikismith.compile.phrases import never_a_noun
 from wikismith.compile.textutil import MAX_CHARS
 from wikismith.markdown import fence_closes, fence_opening
 
@@ -25,6 +26,7 @@ _CODE_SPAN = re.compile(r"``.+?``|`[^`\n]*`")
 _NOT_A_TERM = re.compile(r"[^\w\s\-’']|\d|_")
 _CONNECTORS = {"and", "of"}
 _INFINITIVE = re.compile(r"\b[Tt]o (\w+)")
+_NOUN_END = ("ism", "tion", "sion", "ing", "ness", "ity", "ment", "ance", "ence", "ure", "ogy")  # mass nouns
 _ADJECTIVE_END = ("ed", "al", "ic", "ent", "ant", "ive", "ous", "ful", "less", "able", "ible", "ar", "ly")
 EVERYDAY_TERM = 5.0  # Zipf: a single emphasised word this common ("kind", "data", "move") is stress, not a term
 
@@ -98,7 +100,8 @@ def emphasized_terms(text: str) -> tuple[Term, ...]:
     for key, forms in surfaces.items():
         if " " not in key:
             word = next(iter(forms)).lower()
-            if word not in a.lower_words or word in infinitives:
+            adjective_or_verb = never_a_noun(text, key) and not word.endswith(_NOUN_END)
+            if word not in a.lower_words or word in infinitives or adjective_or_verb:
                 continue  # never written in lower case: a name ("Rust", "TOML"); after "to": a verb ("choose")
         needle = f" {key} "
         count = sum(u.norm.count(needle) for u in units if not u.skip)
