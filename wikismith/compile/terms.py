@@ -139,3 +139,39 @@ def synonyms(text: str) -> dict[str, str]:
                 if 1 <= len(name.split()) <= 4 and term:
                     out[normalize(name)] = " ".join(normalize(term).split()[-6:])
     return {k: v for k, v in out.items() if k and v and k != v}
+
+
+HEADING_USES = 3  # a heading's phrase must recur this often in the text to be a topic
+
+
+def heading_terms(text: str) -> tuple[Term, ...]:
+    """Headings that are the name of a thing ("Type aliases", "Generic protocols", "Hash Maps") and recur in the
+    text: the document has a section about each, so each is one of its topics. Headings that are sentences or
+    actions ("Creating a New Vector") and the usual section names ("Motivation") are not."""
+    a = analyse(text)
+    sentences = [u for u in a.units if u.kind == "sentence" and not u.skip]
+    out, seen = [], set()
+    for unit in a.units:
+        if unit.kind != "heading" or unit.skip:
+            continue
+        surface = " ".join(re.sub(r"[`*_]", "", unit.text).split()).strip(" :.")
+        words = surface.split()
+        if not words or not _is_term(surface) or len(words) > 4 or words[0].lower().endswith("ing") and len(words) > 1:
+            continue
+        if unit.section in _USUAL_SECTIONS:
+            continue
+        key = normalize(surface)
+        if key in seen:
+            continue
+        seen.add(key)
+        count = sum(u.norm.count(f" {key} ") for u in sentences)
+        if count >= HEADING_USES:
+            out.append(Term(key, " ".join(titleish(surface).split()), count))
+    return tuple(out)
+
+
+_USUAL_SECTIONS = {"abstract", "motivation", "rationale", "specification", "introduction", "summary", "overview",
+                   "background", "examples", "example", "conclusion", "discussion", "implementation", "appendix",
+                   "acknowledgements", "acknowledgments", "references", "copyright", "footnotes", "resources",
+                   "open issues", "rejected ideas", "backwards compatibility", "reference implementation",
+                   "security implications", "how to teach this", "terminology"}
