@@ -120,7 +120,7 @@ def modifiers(text: str, acronyms: list[str], phrase_keys: set[str]) -> set[str]
         return set()
     followers: dict[str, Counter[str]] = {a: Counter() for a in wanted}
     for unit in analyse(text).units:
-        if unit.skip or unit.kind != "sentence":
+        if unit.skip or unit.kind != "sentence" or not any(a in unit.text for a in wanted):
             continue
         tokens = [m.group("word") or m.group(0) for m in TOKEN.finditer(unit.text)]
         for i, w in enumerate(tokens):
