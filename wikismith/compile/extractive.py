@@ -20,6 +20,7 @@ ENTITIES = 20
 STRONG_RANK = 8  # the top phrases of a document get pages of their own
 STRONG_COUNT = 3  # ... when they occur at least this often
 DESCRIPTION_CHARS = 160
+COMMON_NOUN_RATIO = 10  # a phrase this many times as frequent as the same name is a topic, not a name
 
 
 _HEAD_NOUNS = ("pattern", "type", "trait")  # "interior mutability pattern" is "interior mutability"
@@ -109,9 +110,13 @@ def compile_document(doc, source: SourceInfo) -> Draft:
     names, phrases, defined = _spelled_out(text, names, phrases)
     phrases, introduced = _introduced(text, phrases)
     defined |= introduced
+    # One page per thing. A word the document uses far more as a common noun than as a name ("protocols" beside
+    # `Protocol`) is a topic, and the name is that topic's page; otherwise a phrase that is also one of the
+    # document's names (a person, "mypy") is that name's page.
+    counts = {p.key: p.count for p in phrases}
+    names = [e for e in names if e.kind == "person" or counts.get(e.key, 0) < COMMON_NOUN_RATIO * e.count]
     named = {e.key for e in names}
     phrases, other_names = _other_names(text, phrases, named, defined)
-    # One page per thing: a phrase that is also one of the document's names (a person, "mypy") is that name's page.
     keys = named | {p.key for p in phrases}
     topics = [p for p in phrases if p.key not in named and _variant_of(p.key, keys) is None]
     for kind, items in (("concept", topics), ("entity", names)):
