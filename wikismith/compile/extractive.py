@@ -41,7 +41,8 @@ def _variant_of(key: str, keys: set[str]) -> str | None:
 
 def _spelled_out(text: str, names: list, phrases: list) -> tuple[list, list, set[str]]:
     """Acronyms that are nearly always the first word of one of the document's key phrases ("IP address") are no
-    entities. Acronyms that abbreviate a lower-case phrase of the document ("OOP", "ABC") are that phrase's concept page:
+    entities. Acronyms that abbreviate a lower-case phrase of the document ("OOP", "ABC") are that phrase's concept
+    page:
     the acronym's occurrences count for the phrase, and a phrase the document defines ("… (URI)") is one of its
     topics (the keys returned)."""
     compounds = modifiers(text, [e.display for e in names if e.kind == "acronym"], {p.key for p in phrases})

@@ -113,8 +113,9 @@ def emphasized_terms(text: str) -> tuple[Term, ...]:
 
 
 _AKA = r"(?:a\.k\.a\.?|aka|also known as|also called|otherwise known as)"
-_AFTER_AKA = re.compile(r"(?:^|[,(]\s*)" + _AKA + r"\s+(?:an?\s+|the\s+)?([^\W\d][\w\-’' ]*?)\s*(?=[.,;:)]|\s+or\s|$)",
-                        re.IGNORECASE)
+_NAME_AFTER = r"\s+(?:an?\s+|the\s+)?([^\W\d][\w\-’' ]*?)\s*(?=[.,;:)]|\s+or\s|$)"  # "a parameterized type"
+_AFTER_AKA = re.compile(r"(?:^|[,(]\s*)" + _AKA + _NAME_AFTER, re.IGNORECASE)
+_OR_NAME = re.compile(r"\s+or" + _NAME_AFTER)
 _GLOSS = re.compile(r"\A([^\W\d][\w\-’' ]*?)\s*(?:\([^)]*\)\s*)?(?:--|—|–|:)\s")
 
 
@@ -133,8 +134,7 @@ def synonyms(text: str) -> dict[str, str]:
                 term = gloss.group(1) if gloss else ""
             else:  # "X, a.k.a. Y": X is the words before, as many as make up the term
                 term = unit.text[:start]
-            names = [m.group(1), *re.findall(r"\s+or\s+(?:an?\s+|the\s+)?([^\W\d][\w\-’' ]*?)\s*(?=[.,;:)]|\s+or\s|$)",
-                                             unit.text[m.end() :])]
+            names = [m.group(1), *_OR_NAME.findall(unit.text[m.end() :])]
             for name in names:
                 if 1 <= len(name.split()) <= 4 and term:
                     out[normalize(name)] = " ".join(normalize(term).split()[-6:])
