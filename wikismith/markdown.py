@@ -26,8 +26,10 @@ _ATX = re.compile(r"(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*\Z")
 _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*\Z")
 _LINK = re.compile(r"(`[^`\n]*`)|\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")
 # A dunder (`__init__`) or a name with a leading underscore (`_private`) outside code: Markdown reads `__init__` as
-# bold "init", so code_identifiers() puts it in a code span. `_word_` is left alone: that is emphasis.
-BARE_IDENTIFIER = re.compile(r"(`[^`\n]*`)|(?<![\w`*])(__[A-Za-z0-9]\w*?__|_{1,2}[A-Za-z]\w*(?<!_))(?![\w`])")
+# bold "init", so code_identifiers() puts it in a code span. `_word_` and `_two words_` are left alone: that is
+# emphasis.
+BARE_IDENTIFIER = re.compile(r"(`[^`\n]*`)|(?<![\w`*])(__[A-Za-z0-9]\w*?__|_{1,2}[A-Za-z]\w*(?<!_)(?![^\n]*?[^\s_]_(?!\w)))"
+                             r"(?![\w`])")
 _MAX_HEADING_LINE = 1000  # no heading is this long: skip the patterns on giant lines
 
 

@@ -86,20 +86,33 @@ def _ordinary(key: str, kind: str, numbered: Counter[str]) -> bool:
     return all(everyday(w) for w in words)
 
 
+_LOCAL_RECEIVER = re.compile(r"[a-z][a-z0-9]?\.(?=[A-Za-z_])")  # `rx.recv`, `s.len`: a method on a short local variable
+
+
+def _method_of_local(name: str) -> str:
+    """`rx.recv` -> `recv`: a method called on a one- or two-letter variable is known by the method's name."""
+    m = _LOCAL_RECEIVER.match(name)
+    return name[m.end() :] if m else name
+
+
 def _unit_entities(unit: Unit, a: Analysis, hits: list) -> None:
     text, idx = unit.text, unit.index
     for m in _NUMBERED.finditer(text):
         hits.append((m.group(0), "identifier", idx))
     for m in _CODE_IDENT.finditer(text):
         name = m.group(1)
-        if name not in _NOT_IDENT and len(name) > 2 and ("." in name or "_" in name.strip("_")[1:]
+        if text.startswith("!", m.end()) and "." not in name and len(name) > 2:
+            hits.append((name + "!", "identifier", idx))  # a Rust macro: `println!`, `vec![…]`, named with its "!"
+        elif text.startswith(",", m.end()):
+            continue  # `Hello, world!`: text set in code, not a name
+        elif name not in _NOT_IDENT and len(name) > 2 and ("." in name or "_" in name.strip("_")[1:]
                                                          or name[0].isupper() or _CAMEL.match(name)):
-            hits.append((name, "identifier", idx))
+            hits.append((_method_of_local(name), "identifier", idx))
     prose = re.sub(r"`[^`]*`", " \u2022 ", text)  # a boundary that cannot pair up like a backtick
     for m in _DOTTED.finditer(prose):
         parts = m.group(1).split(".")
         if parts[-1].lower() not in _FILE_SUFFIX:
-            hits.append((m.group(1), "identifier", idx))
+            hits.append((_method_of_local(m.group(1)), "identifier", idx))
     words = [m.group("word") for m in TOKEN.finditer(prose)]  # None for a token that is no word
     shouting = sum(1 for w in words if w and w.isupper()) * 2 > len(words) > 4
     # A headline in Title Case is not a run of names; a list of authors ("Ann Lee, Bo Wu, …") is.

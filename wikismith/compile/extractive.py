@@ -7,6 +7,10 @@ each gets this document's best sentences about it as its section.
 from __future__ import annotations
 
 from wikismith.compile import extract
+from wikismith.compile.acronyms import expansions, modifiers
+from wikismith.compile.lexicon import titleish
+from wikismith.compile.phrases import Phrase
+from wikismith.compile.terms import emphasized_terms, heading_terms, synonyms
 from wikismith.compile.draft import Contribution, Draft, SourceInfo
 from wikismith.compile.hygiene import clip, escape_markers, one_line, title_line
 
@@ -16,6 +20,7 @@ ENTITIES = 20
 STRONG_RANK = 8  # the top phrases of a document get pages of their own
 STRONG_COUNT = 3  # ... when they occur at least this often
 DESCRIPTION_CHARS = 160
+COMMON_NOUN_RATIO = 10  # a phrase this many times as frequent as the same name is a topic, not a name
 
 
 _HEAD_NOUNS = ("pattern", "type", "trait")  # "interior mutability pattern" is "interior mutability"
@@ -34,18 +39,91 @@ def _variant_of(key: str, keys: set[str]) -> str | None:
     return None
 
 
+def _spelled_out(text: str, names: list, phrases: list) -> tuple[list, list, set[str]]:
+    """Acronyms that are nearly always the first word of one of the document's key phrases ("IP address") are no
+    entities. Acronyms that abbreviate a lower-case phrase of the document ("OOP", "ABC") are that phrase's concept
+    page:
+    the acronym's occurrences count for the phrase, and a phrase the document defines ("… (URI)") is one of its
+    topics (the keys returned)."""
+    compounds = modifiers(text, [e.display for e in names if e.kind == "acronym"], {p.key for p in phrases})
+    names = [e for e in names if not (e.kind == "acronym" and e.display in compounds)]
+    found = expansions(text, [e.display for e in names if e.kind == "acronym"])
+    if not found:
+        return names, phrases, set()
+    phrases = list(phrases)
+    by_key = {p.key: i for i, p in enumerate(phrases)}
+    kept, defined = [], set()
+    for e in names:
+        x = found.get(e.display) if e.kind == "acronym" else None
+        if x is None:
+            kept.append(e)
+            continue
+        if x.defined:
+            defined.add(x.key)
+        if x.key in by_key:
+            i = by_key[x.key]
+            p = phrases[i]
+            phrases[i] = Phrase(p.key, p.display, p.score, p.count + e.count)
+        else:
+            by_key[x.key] = len(phrases)
+            phrases.append(Phrase(x.key, " ".join(titleish(x.display).split()), 0.0, x.count + e.count))
+    return kept, phrases, defined
+
+
+def _introduced(text: str, phrases: list) -> tuple[list, set[str]]:
+    """The terms the document introduces (emphasised where it defines them) are among its topics."""
+    terms = emphasized_terms(text) + heading_terms(text)
+    if not terms:
+        return phrases, set()
+    have = {p.key for p in phrases}
+    extra = [Phrase(t.key, t.display, 0.0, t.count) for t in terms if t.key not in have]
+    return [*phrases, *extra], {t.key for t in terms}
+
+
+def _other_names(text: str, phrases: list, named: set[str], defined: set[str]) -> tuple[list, set[str]]:
+    """A phrase the document gives as another name for one of its topics or names ("type hints, a.k.a. type
+    annotations") is that topic's page: its occurrences count there, it has no page of its own."""
+    pairs = synonyms(text)
+    if not pairs:
+        return phrases, set()
+    keys = {p.key for p in phrases} | named
+    target: dict[str, str] = {}
+    for other, before in pairs.items():
+        words = before.split()
+        term = next((" ".join(words[i:]) for i in range(len(words)) if " ".join(words[i:]) in keys), None)
+        if term and other in keys and other not in named and term != other:
+            target[other] = term
+    if not target:
+        return phrases, set()
+    extra = {t: sum(p.count for p in phrases if target.get(p.key) == t) for t in set(target.values())}
+    defined |= {t for o, t in target.items() if o in defined}
+    # The other name keeps its place in the ranking (it is skipped, not removed): no phrase moves up for it.
+    return [Phrase(p.key, p.display, p.score, p.count + extra[p.key]) if p.key in extra else p for p in phrases], \
+        set(target)
+
+
 def compile_document(doc, source: SourceInfo) -> Draft:
     text = doc.markdown
     title = doc.title.strip() or source.name
     contributions = []
     names = extract.entities(text, limit=ENTITIES)
-    named = {e.key for e in names}
-    # One page per thing: a phrase that is also one of the document's names (a person, "mypy") is that name's page.
     phrases = extract.key_phrases(text, limit=CONCEPTS)
+    names, phrases, defined = _spelled_out(text, names, phrases)
+    phrases, introduced = _introduced(text, phrases)
+    defined |= introduced
+    # One page per thing. A word the document uses far more as a common noun than as a name ("protocols" beside
+    # `Protocol`) is a topic, and the name is that topic's page; otherwise a phrase that is also one of the
+    # document's names (a person, "mypy") is that name's page.
+    counts = {p.key: p.count for p in phrases}
+    names = [e for e in names if e.kind == "person" or counts.get(e.key, 0) < COMMON_NOUN_RATIO * e.count]
+    named = {e.key for e in names}
+    phrases, other_names = _other_names(text, phrases, named, defined)
     keys = named | {p.key for p in phrases}
     topics = [p for p in phrases if p.key not in named and _variant_of(p.key, keys) is None]
     for kind, items in (("concept", topics), ("entity", names)):
         for rank, item in enumerate(items):
+            if kind == "concept" and item.key in other_names:
+                continue
             best = extract.best_sentences_for(text, item.key, n=3)
             if not best and getattr(item, "kind", "") == "person":
                 best = [f"An author of {one_line(title)}."]
@@ -56,7 +134,8 @@ def compile_document(doc, source: SourceInfo) -> Draft:
             contributions.append(Contribution(
                 kind=kind, key=item.key, title=title_line(item.display), section=section,
                 description=clip(one_line(best[0]), DESCRIPTION_CHARS) or f"a {noun} from {one_line(title)}",
-                strong=(rank < STRONG_RANK and item.count >= STRONG_COUNT) or getattr(item, "kind", "") == "person",
+                strong=(rank < STRONG_RANK and item.count >= STRONG_COUNT) or getattr(item, "kind", "") == "person"
+                or (kind == "concept" and item.key in defined),
             ))
     tree = doc.tree.to_dict() if getattr(doc, "tree", None) else None
     return Draft(

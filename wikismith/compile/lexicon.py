@@ -71,9 +71,9 @@ pp ch sec resp z.b d.h u.a bzw usw vgl bspw ggf evtl inkl s.o s.u sog bzgl
 """.split())
 
 # Plural forms the suffix rules below get wrong.
-_IRREGULAR = {"aliases": "alias", "statuses": "status", "biases": "bias", "buses": "bus", "analyses": "analysis",
-              "theses": "thesis", "indices": "index", "matrices": "matrix", "vertices": "vertex",
-              "children": "child", "caches": "cache", "niches": "niche", "movies": "movie", "cookies": "cookie",
+_IRREGULAR = {"aliases": "alias", "alias": "alias", "statuses": "status", "biases": "bias", "buses": "bus",
+              "analyses": "analysis", "theses": "thesis", "indices": "index", "matrices": "matrix",
+              "vertices": "vertex", "children": "child", "caches": "cache", "niches": "niche", "movies": "movie", "cookies": "cookie",
               "series": "series", "species": "species", "news": "news", "lens": "lens", "gas": "gas",
               "canvas": "canvas", "atlas": "atlas", "chaos": "chaos", "kudos": "kudos", "always": "always"}
 _NO_STEM_ENDINGS = ("ss", "us", "is")

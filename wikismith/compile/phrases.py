@@ -129,6 +129,18 @@ class _Stats:
 
 def key_phrases(text: str, limit: int = 15) -> list[Phrase]:
     """The document's key phrases, best first: multi-word noun-ish phrases, and very frequent single words."""
+    return _rank(_collect(text), limit, analyse(text).german)
+
+
+def never_a_noun(text: str, key: str) -> bool:
+    """A single word the document never writes in the plural nor alone after a determiner ("explicit",
+    "replace"): an adjective or a verb, by the same statistics as the key phrases."""
+    stats = _collect(text)
+    return stats.plural[key] + stats.after_det[key] == 0
+
+
+@lru_cache(maxsize=4)
+def _collect(text: str) -> _Stats:
     a = analyse(text)
     stats = _Stats()
     for unit in a.units:
@@ -151,7 +163,7 @@ def key_phrases(text: str, limit: int = 15) -> list[Phrase]:
                               word.lower() if word else "")
             run = []
             prev = word.lower() if word else ""
-    return _rank(stats, limit, a.german)
+    return stats
 
 
 def _rank(stats: _Stats, limit: int, german: bool) -> list[Phrase]:

@@ -1,0 +1,87 @@
+"""Issue 10, second pass: introduced terms, acronyms and their expansions, other names, macros, local receivers."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from wikismith.compile import extract
+from wikismith.compile.acronyms import expansions, modifiers
+from wikismith.compile.extractive import compile_document
+from wikismith.compile.terms import emphasized_terms, heading_terms, synonyms
+
+
+def _draft(text: str):
+    doc = SimpleNamespace(markdown=text, title="", outline=[], tree=None, warnings=[], page_count=None)
+    return compile_document(doc, SimpleNamespace(name="t.md", hash="", source_path="t.md"))
+
+
+def test_emphasised_terms_are_topics_and_stress_is_not():
+    text = ("Rust has two _compound types_ built in. Compound types group values. We use compound types a lot. "
+            "You must _not_ do that. We _choose_ an API; you can choose to not do it, to choose well. ")
+    keys = {t.key for t in emphasized_terms(text)}
+    assert "compound type" in keys
+    assert "not" not in keys and "choose" not in keys
+    strong = {c.key for c in _draft(text).contributions if c.strong and c.kind == "concept"}
+    assert "compound type" in strong
+
+
+def test_acronym_spelled_out_in_lower_case_is_the_concept_page():
+    text = ("Object-oriented programming (OOP) is a way of modeling programs. OOP languages share traits. "
+            "Many say OOP is old. Others like OOP. OOP is everywhere.")
+    assert expansions(text, ["OOP"])["OOP"].key == "object oriented programming"
+    kinds = {(c.kind, c.key) for c in _draft(text).contributions}
+    assert ("concept", "object oriented programming") in kinds
+    assert ("entity", "oop") not in kinds
+
+
+def test_acronym_spelled_out_in_capitals_stays_a_name():
+    text = "It uses the Transmission Control Protocol (TCP). TCP is a protocol. TCP runs here. TCP again."
+    assert "TCP" not in expansions(text, ["TCP"])
+
+
+def test_acronym_always_before_the_same_noun_is_part_of_that_phrase():
+    text = "An IP address is a number. Each IP address is unique. IP addresses come in two kinds. Old IP address."
+    assert modifiers(text, ["IP"], {"ip address"}) == {"IP"}
+    assert modifiers(text, ["IP"], set()) == set()
+
+
+def test_other_name_is_the_terms_page():
+    text = ("parameterized generic -- a specific instance of a generic with the types provided.\n\n"
+            "Also known as a *parameterized type*. A parameterized generic is written like this. "
+            "Each parameterized type is a parameterized generic. Parameterized generics are common.")
+    assert synonyms(text)["parameterized type"] == "parameterized generic"
+    text2 = "PEP 484 introduced type hints, a.k.a. type annotations. Type hints are great."
+    assert synonyms(text2)["type annotation"].endswith("type hint")
+
+
+def test_rust_macros_keep_their_bang_and_local_receivers_give_the_method():
+    text = ("Call `println!` to print. The `println!` macro prints. Use `println!` again. "
+            "Then `rx.recv` waits. We call `rx.recv` twice. And `rx.recv` once more.")
+    shown = {e.display for e in extract.entities(text)}
+    assert "println!" in shown
+    assert "recv" in shown and "rx.recv" not in shown
+
+
+def test_code_span_that_is_text_is_no_name():
+    text = "It prints `Hello, world!` on the screen. Then `Hello, world!` again. And `Hello, world!` once more."
+    assert "hello" not in {e.key for e in extract.entities(text)}
+
+
+def test_heading_that_names_a_thing_is_a_topic():
+    text = ("# Guide\n\n## Type aliases\n\nA type alias names a type. Type aliases help. Each type alias is short.\n\n"
+            "## Creating a New Vector\n\nCreating a new vector is easy. We keep creating a new vector. "
+            "Creating a new vector again.\n")
+    keys = {t.key for t in heading_terms(text)}
+    assert "type alias" in keys
+    assert not any(k.startswith("creating") for k in keys)
+
+
+def test_emphasis_over_two_words_is_not_taken_for_an_underscore_identifier():
+    from wikismith.compile.textutil import clean_inline
+    from wikismith.markdown import code_identifiers
+
+    line = "(_CRLF_ stands for _carriage return_ and _line feed_, while _private() and __exit__ are code)"
+    assert clean_inline(line) == \
+        "(CRLF stands for carriage return and line feed, while `_private`() and `__exit__` are code)"
+    shown = code_identifiers(line)
+    assert "_carriage return_" in shown and "_line feed_" in shown and "`__exit__`" in shown

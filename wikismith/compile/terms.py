@@ -1,0 +1,177 @@
+"""Terms a document introduces: the phrases it sets in italics or bold where it defines them.
+
+Technical writing marks a new term where it explains it ("Rust has two _compound types_", "*parameterized
+generic*"); emphasis for stress falls on little words ("_not_", "_must_") and is left out, as are file names,
+paths and titles. A term the document then uses again is one of its topics, whatever its rank among the key
+phrases.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from wikismith.compile.analysis import analyse
+from wikismith.compile.commonness import zipf
+from wikismith.compile.lexicon import STOP, normalize, titleish
+from wikismith.compile.phrases import never_a_noun
+from wikismith.compile.textutil import MAX_CHARS
+from wikismith.markdown import fence_closes, fence_opening
+
+_EMPHASIS = (re.compile(r"(?<![\w*\\])(\*{1,2})(?=[^\s*])([^*\n]+?)(?<=[^\s*\\])\1(?![\w*])"),
+             re.compile(r"(?<![\w\\])(_{1,2})(?=[^\s_])([^_\n]+?)(?<=\S)\1(?!\w)"))
+_CODE_SPAN = re.compile(r"``.+?``|`[^`\n]*`")
+_NOT_A_TERM = re.compile(r"[^\w\s\-’']|\d|_")
+_CONNECTORS = {"and", "of"}
+_INFINITIVE = re.compile(r"\b[Tt]o (\w+)")
+_NOUN_END = ("ism", "tion", "sion", "ing", "ness", "ity", "ment", "ance", "ence", "ure", "ogy")  # mass nouns
+_ADJECTIVE_END = ("ed", "al", "ic", "ent", "ant", "ive", "ous", "ful", "less", "able", "ible", "ar", "ly")
+EVERYDAY_TERM = 5.0  # Zipf: a single emphasised word this common ("kind", "data", "move") is stress, not a term
+
+
+@dataclass(frozen=True)
+class Term:
+    key: str
+    display: str
+    count: int  # occurrences in the document's prose
+
+
+def _prose(text: str) -> str:
+    """The document's lines outside code blocks and indented literal blocks, paragraphs joined into lines."""
+    out: list[str] = []
+    fence = ""
+    for line in text[:MAX_CHARS].splitlines():
+        if fence:
+            if fence_closes(line, fence):
+                fence = ""
+            continue
+        opened = fence_opening(line)
+        if opened:
+            fence = opened
+            continue
+        if line.startswith(("    ", "\t")):
+            out.append("")
+            continue
+        out.append(line.strip())
+    return " ".join(out).replace("  ", "\n")
+
+
+def _is_term(surface: str) -> bool:
+    if _NOT_A_TERM.search(surface):
+        return False
+    words = surface.split()
+    if not 1 <= len(words) <= 5:
+        return False
+    low = [w.lower() for w in words]
+    if low[0] in STOP or low[-1] in STOP or any(w in STOP and w not in _CONNECTORS for w in low):
+        return False
+    if len(words) > 1 and all(w[:1].isupper() for w in words):
+        return False  # Title Case: a title or a name, not a term
+    if len(words) == 1:
+        word = low[0].replace("’", "'")
+        plural = word.endswith("s") and not word.endswith(("ss", "us", "is"))
+        if len(word) < 4 or "'" in word or (not plural and word.endswith(_ADJECTIVE_END)):
+            return False
+        if zipf(normalize(word)) >= EVERYDAY_TERM:
+            return False
+    return True
+
+
+@lru_cache(maxsize=8)
+def emphasized_terms(text: str) -> tuple[Term, ...]:
+    """The terms the document emphasises and uses at least twice, in order of first emphasis."""
+    prose = _CODE_SPAN.sub(" ", _prose(text))
+    surfaces: dict[str, Counter[str]] = {}
+    for pattern in _EMPHASIS:
+        for m in pattern.finditer(prose):
+            surface = " ".join(m.group(2).split())
+            if _is_term(surface):
+                key = normalize(surface)
+                if key:
+                    surfaces.setdefault(key, Counter())[surface] += 1
+    if not surfaces:
+        return ()
+    a = analyse(text)
+    units = a.units
+    infinitives = {m.group(1).lower() for u in units for m in _INFINITIVE.finditer(u.text)}
+    out = []
+    for key, forms in surfaces.items():
+        if " " not in key:
+            word = next(iter(forms)).lower()
+            adjective_or_verb = never_a_noun(text, key) and not word.endswith(_NOUN_END)
+            if word not in a.lower_words or word in infinitives or adjective_or_verb:
+                continue  # never written in lower case: a name ("Rust", "TOML"); after "to": a verb ("choose")
+        needle = f" {key} "
+        count = sum(u.norm.count(needle) for u in units if not u.skip)
+        if count >= 2:
+            surface = min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            out.append(Term(key, " ".join(titleish(surface.lower() if surface[1:].islower() else surface).split()),
+                            count))
+    return tuple(out)
+
+
+_AKA = r"(?:a\.k\.a\.?|aka|also known as|also called|otherwise known as)"
+_NAME_AFTER = r"\s+(?:an?\s+|the\s+)?([^\W\d][\w\-’' ]*?)\s*(?=[.,;:)]|\s+or\s|$)"  # "a parameterized type"
+_AFTER_AKA = re.compile(r"(?:^|[,(]\s*)" + _AKA + _NAME_AFTER, re.IGNORECASE)
+_OR_NAME = re.compile(r"\s+or" + _NAME_AFTER)
+_GLOSS = re.compile(r"\A([^\W\d][\w\-’' ]*?)\s*(?:\([^)]*\)\s*)?(?:--|—|–|:)\s")
+
+
+def synonyms(text: str) -> dict[str, str]:
+    """Phrases the document gives as another name for a term ("type hints, a.k.a. type annotations"; a glossary
+    entry "parameterized generic -- … Also known as a parameterized type."): the other name's key -> the term's."""
+    out: dict[str, str] = {}
+    units = analyse(text).units
+    for k, unit in enumerate(units):
+        if unit.skip or unit.kind != "sentence":
+            continue
+        for m in _AFTER_AKA.finditer(unit.text):
+            start = m.start()
+            if start == 0:  # "Also known as …": the term is the one the sentence before defines
+                gloss = _GLOSS.match(units[k - 1].text) if k else None
+                term = gloss.group(1) if gloss else ""
+            else:  # "X, a.k.a. Y": X is the words before, as many as make up the term
+                term = unit.text[:start]
+            names = [m.group(1), *_OR_NAME.findall(unit.text[m.end() :])]
+            for name in names:
+                if 1 <= len(name.split()) <= 4 and term:
+                    out[normalize(name)] = " ".join(normalize(term).split()[-6:])
+    return {k: v for k, v in out.items() if k and v and k != v}
+
+
+HEADING_USES = 3  # a heading's phrase must recur this often in the text to be a topic
+
+
+def heading_terms(text: str) -> tuple[Term, ...]:
+    """Headings that are the name of a thing ("Type aliases", "Generic protocols", "Hash Maps") and recur in the
+    text: the document has a section about each, so each is one of its topics. Headings that are sentences or
+    actions ("Creating a New Vector") and the usual section names ("Motivation") are not."""
+    a = analyse(text)
+    sentences = [u for u in a.units if u.kind == "sentence" and not u.skip]
+    out, seen = [], set()
+    for unit in a.units:
+        if unit.kind != "heading" or unit.skip:
+            continue
+        surface = " ".join(re.sub(r"[`*_]", "", unit.text).split()).strip(" :.")
+        words = surface.split()
+        if not words or not _is_term(surface) or len(words) > 4 or words[0].lower().endswith("ing") and len(words) > 1:
+            continue
+        if unit.section in _USUAL_SECTIONS:
+            continue
+        key = normalize(surface)
+        if key in seen:
+            continue
+        seen.add(key)
+        count = sum(u.norm.count(f" {key} ") for u in sentences)
+        if count >= HEADING_USES:
+            out.append(Term(key, " ".join(titleish(surface).split()), count))
+    return tuple(out)
+
+
+_USUAL_SECTIONS = {"abstract", "motivation", "rationale", "specification", "introduction", "summary", "overview",
+                   "background", "examples", "example", "conclusion", "discussion", "implementation", "appendix",
+                   "acknowledgements", "acknowledgments", "references", "copyright", "footnotes", "resources",
+                   "open issues", "rejected ideas", "backwards compatibility", "reference implementation",
+                   "security implications", "how to teach this", "terminology"}
