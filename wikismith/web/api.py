@@ -144,7 +144,7 @@ async def add(request: Request):
         failed = [f for f in out["files"] if f["status"] == "failed"]
         out.update(code="add_failed", message=report.stopped or "; ".join(f["detail"] for f in failed))
         return JSONResponse(out, status_code=422)
-    return out
+    return answer(out)
 
 
 async def _add_request(request: Request) -> tuple[list[tuple[str, bytes]], list[str]]:
@@ -169,13 +169,13 @@ async def _add_request(request: Request) -> tuple[list[tuple[str, bytes]], list[
 
 
 @router.delete("/documents/{doc:path}", summary="Remove a document (one transaction; undo brings it back)")
-def remove(request: Request, doc: str, keep_raw: bool = False) -> dict:
+def remove(request: Request, doc: str, keep_raw: bool = False) -> JSONResponse:
     kb = kbs(request).get()
     kb.argv = ["web", "remove", doc]
     report = kb.remove([doc], keep_raw=keep_raw)
     if not report.removed:
         raise fail(409, "nothing_removed", f"{doc} was not removed (removed meanwhile?)")
-    return report.as_dict()
+    return answer(report.as_dict())
 
 
 class RecompileBody(BaseModel):
@@ -185,12 +185,12 @@ class RecompileBody(BaseModel):
 
 
 @router.post("/recompile", summary="Rebuild documents from their stored sources, one transaction each")
-def recompile(request: Request, body: RecompileBody) -> dict:
+def recompile(request: Request, body: RecompileBody) -> JSONResponse:
     if bool(body.documents) == body.all:
         raise fail(422, "invalid_request", "name the documents to recompile, or give \"all\": true")
     kb = kbs(request).get()
     kb.argv = ["web", "recompile", *(["--all"] if body.all else body.documents)]
-    return kb.recompile(body.documents, every=body.all, dry_run=body.dry_run).as_dict()
+    return answer(kb.recompile(body.documents, every=body.all, dry_run=body.dry_run).as_dict())
 
 
 class LintBody(BaseModel):
@@ -200,10 +200,10 @@ class LintBody(BaseModel):
 
 
 @router.post("/lint", summary="Lint and fix what only restores what the KB generated (one transaction)")
-def lint_fix(request: Request, body: LintBody) -> dict:
+def lint_fix(request: Request, body: LintBody) -> JSONResponse:
     kb = kbs(request).get()
     kb.argv = ["web", "lint", *(["--fix"] if body.fix else []), *(["--save"] if body.save else [])]
-    return kb.lint(fix=body.fix, save=body.save, llm=body.llm).as_dict()
+    return answer(kb.lint(fix=body.fix, save=body.save, llm=body.llm).as_dict())
 
 
 class UndoBody(BaseModel):
@@ -211,13 +211,13 @@ class UndoBody(BaseModel):
 
 
 @router.post("/undo", summary="Revert one whole command (the latest by default) as one new transaction")
-def undo(request: Request, body: UndoBody) -> dict:
+def undo(request: Request, body: UndoBody) -> JSONResponse:
     kb = kbs(request).get()
     kb.argv = ["web", "undo", *([str(body.id)] if body.id is not None else [])]
     report = kb.undo(body.id)
     if not report.undone:
         raise fail(409, "nothing_undone", "nothing was undone")
-    return report.as_dict()
+    return answer(report.as_dict())
 
 
 class QueryBody(BaseModel):
@@ -227,7 +227,7 @@ class QueryBody(BaseModel):
 
 
 @router.post("/query", summary="Ask and, with save, keep the answer as an exploration page (JSON, not streamed)")
-def query(request: Request, body: QueryBody) -> dict:
+def query(request: Request, body: QueryBody) -> JSONResponse:
     kb = kbs(request).get()
     kb.argv = ["web", "query", body.question, *(["--save"] if body.save else [])]
-    return kb.query(body.question, save=body.save, name=body.name).as_dict()
+    return answer(kb.query(body.question, save=body.save, name=body.name).as_dict())
