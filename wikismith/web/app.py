@@ -32,9 +32,6 @@ class KBs:
 
 
 def create_app(root: str, rules: Rules):
-    # FastAPI imports pydantic.v1 (a tenth of the start-up) only to refuse v1 models in routes, which wikismith has
-    # none of; with the module marked absent its check answers "not a v1 model", its path for pydantic without v1.
-    sys.modules.setdefault("pydantic.v1", None)
     from fastapi import FastAPI
     from fastapi.responses import FileResponse, RedirectResponse
     from fastapi.staticfiles import StaticFiles
