@@ -3,8 +3,15 @@ while one writer adds 50 documents through the same server. Prints requests/s, p
 whether any reader saw half a change (a search hit whose page could not then be read); at the end the KB must hold
 every added document and doctor must find nothing new.
 
+The pages are 120 words drawn by Zipf's law from English's 20,000 commonest words (synthetic.varied_text), and a
+search is two words of rank 100 to 3,000, each on 0.4% to 10% of the pages: a search on a real wiki matches some
+pages, not all, and BM25's cost grows with the pages matched. Until December 2026 every page held the same 26
+words, so every search matched all 20,000 pages and ranked them all (the worst case, kept as --same-words); its
+figures measured that case, not a reader's.
+
     python bench/serve.py --json
     python bench/serve.py --pages 2000 --seconds 5      # a quick look
+    python bench/serve.py --same-words                  # the worst case: every search matches every page
 """
 
 from __future__ import annotations
@@ -30,7 +37,16 @@ from bench import synthetic  # noqa: E402
 from bench.serverwork import free_port, multipart, wait_for_port  # noqa: E402
 
 TARGETS = {"unloaded page p50 ms": 10, "unloaded search p50 ms": 30, "loaded p95 / unloaded p95": 3}
-QUERIES = [" ".join(pair) for pair in zip(synthetic.WORDS, synthetic.WORDS[3:])] + list(synthetic.TOPICS)
+SAME_WORDS_QUERIES = [" ".join(pair) for pair in zip(synthetic.WORDS, synthetic.WORDS[3:])] + list(synthetic.TOPICS)
+
+
+def varied_queries(count: int = 200) -> list[str]:
+    """Two words each, of rank 100 to 3,000 (stop words left out, as search leaves them out)."""
+    from wikismith.ask.search import terms
+
+    words = [w for w in synthetic.vocabulary()[0][99:3000] if terms(w)]
+    rng = random.Random(12)
+    return [" ".join(rng.sample(words, 2)) for _ in range(count)]
 
 
 class Client:
@@ -60,7 +76,7 @@ class Client:
         raise AssertionError("unreachable")
 
 
-def reader(port: int, pages: int, seed: int, stop, out) -> None:
+def reader(port: int, pages: int, queries: list[str], seed: int, stop, out) -> None:
     """Closed loop: a page read, a search, a read of the search's first hit, ... until `stop` is set."""
     rng = random.Random(seed)
     client = Client(port)
@@ -74,7 +90,7 @@ def reader(port: int, pages: int, seed: int, stop, out) -> None:
         if status != 200 and next_page:
             half.append(f"search hit {target} answered {status}")
         next_page = None
-        query = rng.choice(QUERIES)
+        query = rng.choice(queries)
         status, found, took = client.request("GET", "/api/v1/search?" + urllib.parse.urlencode({"q": query}))
         rows.append(("search", took, status))
         if status == 200 and found and found.get("hits"):
@@ -103,11 +119,21 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def phase(port: int, pages: int, readers: int, seconds: float, docs: int = 0, server_pid: int = 0) -> dict:
+def loadavg() -> str:
+    """The machine's load (1, 5, 15 min) from /proc/loadavg: what else ran on the shared cores meanwhile."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as fh:
+            return " ".join(fh.read().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def phase(port: int, pages: int, queries: list[str], readers: int, seconds: float, docs: int = 0,
+          server_pid: int = 0) -> dict:
     ctx = multiprocessing.get_context("fork")
     cpu0 = cpu_seconds(server_pid)
     stop, out = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=reader, args=(port, pages, n, stop, out)) for n in range(readers)]
+    procs = [ctx.Process(target=reader, args=(port, pages, queries, n, stop, out)) for n in range(readers)]
     started = time.perf_counter()
     for p in procs:
         p.start()
@@ -128,7 +154,8 @@ def phase(port: int, pages: int, readers: int, seconds: float, docs: int = 0, se
     rows = [row for r, _ in results for row in r]
     half = [h for _, hs in results for h in hs]
     reads = sum(1 for e, _, _ in rows if e != "add")
-    report = {"seconds": round(wall, 2), "requests": len(rows), "requests_per_s": round(reads / wall, 1),
+    report = {"seconds": round(wall, 2), "loadavg_after": loadavg(), "requests": len(rows),
+              "requests_per_s": round(reads / wall, 1),
               "half_states": half[:10], "half_states_total": len(half),
               # what the server itself spent, whatever else the machine runs: CPU ms per request, all endpoints
               "server_cpu_ms_per_request": round((cpu_seconds(server_pid) - cpu0) * 1000 / max(1, len(rows)), 2)}
@@ -151,18 +178,24 @@ def main() -> int:
     parser.add_argument("--readers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--docs", type=int, default=50)
+    parser.add_argument("--same-words", action="store_true", help="every page holds the same 26 words, so every "
+                        "search matches every page (BM25's worst case; the bench before December 2026)")
     parser.add_argument("--keep", metavar="DIR", help="build the synthetic KB into DIR once and run on a copy of it "
                         "(later runs with the same DIR and --pages skip the build)")
     args = parser.parse_args()
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
+    load_before = loadavg()
     work = tempfile.mkdtemp(prefix="bench-serve-")
     root = os.path.join(work, "kb")
     server = None
     try:
         t0 = time.perf_counter()
-        template = os.path.join(args.keep, f"kb-{args.pages}") if args.keep else root
+        text, queries = ((synthetic.page_text, SAME_WORDS_QUERIES) if args.same_words
+                         else (synthetic.varied_text, varied_queries()))
+        name = f"kb-{args.pages}{'-same' if args.same_words else ''}"
+        template = os.path.join(args.keep, name) if args.keep else root
         if not os.path.isdir(template):
-            synthetic.build_kb(template + ".tmp", args.pages).close()
+            synthetic.build_kb(template + ".tmp", args.pages, text=text).close()
             os.rename(template + ".tmp", template)
         if template != root:
             shutil.copytree(template, root)
@@ -182,9 +215,9 @@ def main() -> int:
         warm = Client(port)  # the first requests load what the server imports lazily: not part of the figures
         for i in range(5):
             warm.request("GET", "/api/v1/pages/" + synthetic.page_path(i)[len("wiki/"):-len(".md")])
-            warm.request("GET", "/api/v1/search?" + urllib.parse.urlencode({"q": QUERIES[i]}))
-        unloaded = phase(port, args.pages, args.readers, args.seconds, server_pid=server.pid)
-        loaded = phase(port, args.pages, args.readers, args.seconds, docs=args.docs, server_pid=server.pid)
+            warm.request("GET", "/api/v1/search?" + urllib.parse.urlencode({"q": queries[i]}))
+        unloaded = phase(port, args.pages, queries, args.readers, args.seconds, server_pid=server.pid)
+        loaded = phase(port, args.pages, queries, args.readers, args.seconds, docs=args.docs, server_pid=server.pid)
         _, status, _ = Client(port).request("GET", "/api/v1/status")
         server.send_signal(signal.SIGTERM)
         server.wait(30)
@@ -194,8 +227,8 @@ def main() -> int:
                   if unloaded.get(e, {}).get("p95_ms")}
         errors = sum(ph[e]["errors"] for ph in (unloaded, loaded) for e in ("page", "search", "add") if e in ph)
         report = {
-            "pages": args.pages, "readers": args.readers, "documents_added": args.docs,
-            "kb_build_or_copy_s": round(built, 1), "server_start_s": round(startup, 2),
+            "pages": args.pages, "same_words": args.same_words, "readers": args.readers, "documents_added": args.docs,
+            "loadavg_before": load_before, "kb_build_or_copy_s": round(built, 1), "server_start_s": round(startup, 2),
             "unloaded": unloaded, "loaded": loaded, "loaded_p95_over_unloaded_p95": ratios,
             "final_documents": (status or {}).get("documents"), "final_pending": (status or {}).get(
                 "pending_transactions"), "doctor_findings": len(found), "doctor_new_problems": found[:10],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import random
 
 from wikismith.kb import KnowledgeBase
 from wikismith.store.mutation import DocumentRow, Mutation, PageRow
@@ -21,10 +23,31 @@ def page_text(i: int, version: int = 0) -> str:
     return f"---\ntype: concept\ntitle: Synthetic {i}\n---\n# Synthetic {i} (v{version})\n\n{words}\n"
 
 
-def page_row(i: int, version: int = 0, doc: str = "synthetic-doc") -> PageRow:
-    text = page_text(i, version)
+@functools.cache
+def vocabulary() -> tuple[list[str], list[float]]:
+    """English's 20,000 commonest words (wordfreq, letters only) and the cumulative Zipf weights 1/rank."""
+    import wordfreq
+
+    words = [w for w in wordfreq.top_n_list("en", 20_000) if w.isalpha()]
+    total, cumulative = 0.0, []
+    for rank in range(1, len(words) + 1):
+        total += 1 / rank
+        cumulative.append(total)
+    return words, cumulative
+
+
+def varied_text(i: int, version: int = 0) -> str:
+    """A page of 120 words drawn by Zipf's law, as words occur in real text: a word of rank r is on about 11/r of
+    the pages (rank 100: one page in 9; rank 3,000: one in 260), so a search matches some pages, not all."""
+    words, cumulative = vocabulary()
+    rng = random.Random(i * 1000 + version)
+    body = " ".join(rng.choices(words, cum_weights=cumulative, k=120))
+    return f"---\ntype: concept\ntitle: Synthetic {i}\n---\n# Synthetic {i} (v{version})\n\n{body}\n"
+
+
+def page_row(i: int, version: int = 0, doc: str = "synthetic-doc", text=page_text) -> PageRow:
     return PageRow(path=page_path(i), kind="concept", title=f"Synthetic {i}", updated_at=WHEN,
-                   description=f"synthetic page {i}", body=text, sources=(doc,))
+                   description=f"synthetic page {i}", body=text(i, version), sources=(doc,))
 
 
 def doc_row(name: str) -> DocumentRow:
@@ -32,19 +55,21 @@ def doc_row(name: str) -> DocumentRow:
     return DocumentRow(id=name, name=name, kind="markdown", hash=digest, origin=f"synthetic:{name}", added_at=WHEN)
 
 
-def bulk_mutation(start: int, stop: int) -> Mutation:
+def bulk_mutation(start: int, stop: int, text=page_text) -> Mutation:
     m = Mutation(label=f"synthetic pages {start}..{stop - 1}")
     m.put_documents.append(doc_row("synthetic-doc"))
     for i in range(start, stop):
-        m.writes[page_path(i)] = page_text(i).encode()
-        m.put_pages.append(page_row(i))
+        row = page_row(i, text=text)
+        m.writes[page_path(i)] = row.body.encode()
+        m.put_pages.append(row)
     return m
 
 
-def build_kb(root: str, pages: int, chunk: int = 2000) -> KnowledgeBase:
+def build_kb(root: str, pages: int, chunk: int = 2000, text=page_text) -> KnowledgeBase:
+    """A KB of `pages` pages whose text is text(i, version): page_text (26 words, every page alike) by default."""
     kb = KnowledgeBase.init(root)
     for start in range(0, pages, chunk):
-        kb.apply(bulk_mutation(start, min(pages, start + chunk)))
+        kb.apply(bulk_mutation(start, min(pages, start + chunk), text))
     return kb
 
 

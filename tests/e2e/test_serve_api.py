@@ -58,6 +58,22 @@ def test_reads_answer_the_same_dicts_as_the_cli(peps):
     assert status == 200 and list(concepts["pages"]) == ["concept"]
 
 
+def test_search_answers_at_most_limit_hits_best_first_one_per_page_each_with_its_match(peps):
+    server, _ = peps
+    status, ten = server.json("GET", "/api/v1/search?q=type+checker+protocol&limit=10")
+    hits = ten["hits"]
+    assert status == 200 and ten["index"] == "words" and 3 <= len(hits) <= 10
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    assert len({h["page"] for h in hits}) == len(hits)
+    assert all("**" in h["snippet"] for h in hits), hits
+    for limit in (1, 3):  # a smaller limit is the head of the same ranking
+        assert server.json("GET", f"/api/v1/search?q=type+checker+protocol&limit={limit}")[1]["hits"] == hits[:limit]
+    status, summaries = server.json("GET", "/api/v1/search?q=type+checker+protocol&kind=summary")
+    assert status == 200 and summaries["hits"] and {h["kind"] for h in summaries["hits"]} == {"summary"}
+    status, pieces = server.json("GET", "/api/v1/search?q=ubtypin")  # no such word: the trigram index answers
+    assert status == 200 and pieces["index"] == "trigram" and "**" in pieces["hits"][0]["snippet"]
+
+
 def test_a_page_comes_with_markdown_rendered_html_backlinks_and_outline(peps):
     server, _ = peps
     status, page = server.json("GET", "/api/v1/pages/summaries/pep-0544")

@@ -70,22 +70,23 @@ def search(view, text: str, *, kinds: tuple[str, ...] = (), limit: int = 10, per
     """The best passages for `text`: at most `per_page` from one page, `limit` in all."""
     words = terms(text)
     hits: list[dict] = []
-    index = "words"
+    index, match = "words", ""
     if words and not _NO_SPACES.search(text):
-        hits = view.search(match_expression(words), kinds=kinds, limit=pool or limit * 4)
+        match = match_expression(words)
+        hits = view.search(match, kinds=kinds, limit=pool or limit * 4)
     if not hits:
         pieces = [p for p in re.split(r"\s+", text.strip()) if len(p) >= 3]
         if pieces:
-            index = "trigram"
-            hits = view.search(" OR ".join('"' + p.replace('"', '""') + '"' for p in pieces), kinds=kinds,
-                               limit=pool or limit * 4, trigram=True)
-    kept: list[Hit] = []
+            index, match = "trigram", " OR ".join('"' + p.replace('"', '""') + '"' for p in pieces)
+            hits = view.search(match, kinds=kinds, limit=pool or limit * 4, trigram=True)
+    kept: list[dict] = []
     per: dict[str, int] = {}
     for h in hits:
         if per.get(h["page"], 0) >= per_page:
             continue
         per[h["page"]] = per.get(h["page"], 0) + 1
-        kept.append(Hit(**h))
+        kept.append(h)
         if len(kept) >= limit:
             break
-    return SearchReport(text, kept, index)
+    snippets = view.snippets(match, [h["id"] for h in kept], trigram=index == "trigram")
+    return SearchReport(text, [Hit(**h, snippet=snippets[h["id"]]) for h in kept], index)

@@ -210,27 +210,30 @@ class KBView:
 
     def search(self, match: str, *, kinds: tuple[str, ...] = (), limit: int = 20, trigram: bool = False) -> list[dict]:
         """Passages matching an FTS5 query, best first (BM25; title, aliases and description weigh more than the
-        body): page, kind, title, heading, first_page, last_page, score, snippet (matches between ** marks), text.
-        With trigram, `match` runs against the trigram index instead (substrings, any script)."""
+        body): page, kind, title, heading, first_page, last_page, score, id, text. With trigram, `match` runs
+        against the trigram index instead (substrings, any script). The extracts shown come from snippets()."""
         where, params = "", [match]
         if kinds:
             where = f" AND g.kind IN ({', '.join('?' * len(kinds))})"
             params += list(kinds)
-        if trigram:
-            sql = ("SELECT p.page, g.kind, g.title, p.heading, p.first_page, p.last_page, bm25(passages_tri), "
-                   "p.id, "
-                   "snippet(passages_tri, -1, '**', '**', '…', 24), p.text FROM passages_tri "
-                   "JOIN passages p ON p.id = passages_tri.rowid JOIN pages g ON g.path = p.page "
-                   f"WHERE passages_tri MATCH ?{where} ORDER BY bm25(passages_tri) LIMIT ?")
-        else:
-            weights = ", ".join(str(w) for w in self.SEARCH_WEIGHTS)
-            sql = ("SELECT p.page, g.kind, g.title, p.heading, p.first_page, p.last_page, "
-                   f"bm25(passages_fts, {weights}), p.id, snippet(passages_fts, -1, '**', '**', '…', 24), p.text "
-                   "FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid JOIN pages g ON g.path = p.page "
-                   f"WHERE passages_fts MATCH ?{where} ORDER BY bm25(passages_fts, {weights}) LIMIT ?")
+        # FTS5 sorts by `rank` itself and hands rows over best first, so SQLite needs no sorter and stops at the
+        # LIMIT, joining the returned rows only (ORDER BY bm25() joined every match, then sorted). The joins are
+        # CROSS so that the index stays the outer loop.
+        table = "passages_tri" if trigram else "passages_fts"
+        rank = "bm25()" if trigram else f"bm25({', '.join(str(w) for w in self.SEARCH_WEIGHTS)})"
+        sql = (f"SELECT p.page, g.kind, g.title, p.heading, p.first_page, p.last_page, rank, p.id, p.text "
+               f"FROM {table} CROSS JOIN passages p ON p.id = {table}.rowid CROSS JOIN pages g ON g.path = p.page "
+               f"WHERE {table} MATCH ? AND rank MATCH '{rank}'{where} ORDER BY rank LIMIT ?")
         rows = self.conn.execute(sql, (*params, limit)).fetchall()
         return [{"page": r[0], "kind": r[1], "title": r[2], "heading": r[3], "first_page": r[4], "last_page": r[5],
-                 "score": round(-r[6], 4), "id": r[7], "snippet": r[8], "text": r[9]} for r in rows]
+                 "score": round(-r[6], 4), "id": r[7], "text": r[8]} for r in rows]
+
+    def snippets(self, match: str, ids: list[int], *, trigram: bool = False) -> dict[int, str]:
+        """The extract of each passage of `ids` around the words of `match` (between ** marks), made for the
+        passages shown only: a snippet costs about as much as ranking a hundred matches."""
+        table = "passages_tri" if trigram else "passages_fts"
+        sql = f"SELECT snippet({table}, -1, '**', '**', '…', 24) FROM {table} WHERE {table} MATCH ? AND rowid = ?"
+        return {i: self.conn.execute(sql, (match, i)).fetchone()[0] for i in ids}
 
     def word_stats(self, words: list[str]) -> tuple[int, dict[str, int]]:
         """(passages in the index, in how many passages each of `words` occurs), words taken through the index's own

@@ -3,6 +3,7 @@ behind the security Guard. `serve()` runs it under uvicorn."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import threading
@@ -32,7 +33,6 @@ class KBs:
 
 def create_app(root: str, rules: Rules):
     from fastapi import FastAPI
-    from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.responses import FileResponse, RedirectResponse
     from fastapi.staticfiles import StaticFiles
 
@@ -53,13 +53,14 @@ def create_app(root: str, rules: Rules):
     errors.install(app)
     app.include_router(api.router)
 
-    import fastapi_offline
-
-    docs_static = os.path.join(os.path.dirname(fastapi_offline.__file__), "static")
+    # fastapi-offline is there for its Swagger UI files only: found, not imported
+    docs_static = os.path.join(importlib.util.find_spec("fastapi_offline").submodule_search_locations[0], "static")
     app.mount("/api/docs-static", StaticFiles(directory=docs_static), name="docs-static")
 
     @app.get("/api/docs", include_in_schema=False)
     def docs():
+        from fastapi.openapi.docs import get_swagger_ui_html
+
         return get_swagger_ui_html(openapi_url="/api/openapi.json", title="wikismith API",
                                    swagger_js_url="/api/docs-static/swagger-ui-bundle.js",
                                    swagger_css_url="/api/docs-static/swagger-ui.css",
