@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from wikismith.compile import extract
 from wikismith.compile.acronyms import expansions, modifiers
 from wikismith.compile.extractive import compile_document
-from wikismith.compile.terms import emphasized_terms, heading_terms, synonyms
+from wikismith.compile.terms import emphasized_terms, heading_terms, synonyms, title_terms
 
 
 def _draft(text: str):
@@ -85,3 +85,22 @@ def test_emphasis_over_two_words_is_not_taken_for_an_underscore_identifier():
         "(CRLF stands for carriage return and line feed, while `_private`() and `__exit__` are code)"
     shown = code_identifiers(line)
     assert "_carriage return_" in shown and "_line feed_" in shown and "`__exit__`" in shown
+
+
+def test_noun_phrases_of_the_title_are_topics():
+    text = ("# Writing Patterns and Matching with the `use` Keyword\n\n"
+            "Patterns are everywhere. A pattern matches values. Matching is done with patterns, and matching is fast. The use keyword "
+            "imports. We use it and use it.\n")
+    keys = {t.key for t in title_terms(text)}
+    assert "pattern" in keys and "matching" in keys  # "Writing" is the action, not the thing
+    assert not any("keyword" in k for k in keys)  # a piece with code in it is no phrase
+    assert "pattern" in {c.key for c in _draft(text).contributions if c.strong and c.kind == "concept"}
+
+
+def test_title_aspects_exclamations_and_unused_pieces_are_no_topics():
+    aspect = "# Characteristics of Compilers\n\nCompilers have characteristics. Characteristics vary. Compilers too.\n"
+    assert {t.key for t in title_terms(aspect)} == {"compiler"}
+    hello = "# Hello, Cargo!\n\nHello again. Say hello. Cargo builds. Cargo runs.\n"
+    assert title_terms(hello) == ()
+    unused = "# Fearless Concurrency\n\nThis chapter is about threads. Threads run.\n"
+    assert title_terms(unused) == ()

@@ -10,7 +10,7 @@ from wikismith.compile import extract
 from wikismith.compile.acronyms import expansions, modifiers
 from wikismith.compile.lexicon import titleish
 from wikismith.compile.phrases import Phrase
-from wikismith.compile.terms import emphasized_terms, heading_terms, synonyms
+from wikismith.compile.terms import emphasized_terms, heading_terms, synonyms, title_terms
 from wikismith.compile.draft import Contribution, Draft, SourceInfo
 from wikismith.compile.hygiene import clip, escape_markers, one_line, title_line
 
@@ -72,7 +72,7 @@ def _spelled_out(text: str, names: list, phrases: list) -> tuple[list, list, set
 
 def _introduced(text: str, phrases: list) -> tuple[list, set[str]]:
     """The terms the document introduces (emphasised where it defines them) are among its topics."""
-    terms = emphasized_terms(text) + heading_terms(text)
+    terms = emphasized_terms(text) + heading_terms(text) + title_terms(text)
     if not terms:
         return phrases, set()
     have = {p.key for p in phrases}

@@ -175,3 +175,58 @@ _USUAL_SECTIONS = {"abstract", "motivation", "rationale", "specification", "intr
                    "acknowledgements", "acknowledgments", "references", "copyright", "footnotes", "resources",
                    "open issues", "rejected ideas", "backwards compatibility", "reference implementation",
                    "security implications", "how to teach this", "terminology"}
+
+
+TITLE_USES = 2  # a noun phrase of the title must recur this often in the text to be a topic
+_TITLE_JOINTS = re.compile(r"([,:;()|]|\s(?:and|or|with|to|into|of|for|as|in|on|over|from|between|using|"
+                           r"instead|that|which|vs\.?|versus)\s)", re.IGNORECASE)
+_ASPECT_JOINTS = {"of", "for"}  # "Characteristics of X", "Syntax for X": an aspect of the topic that follows
+_LEADING = {"a", "an", "the", "our", "your", "its", "their", "this", "these", "some", "new"}
+
+
+def title_terms(text: str) -> tuple[Term, ...]:
+    """The noun phrases of the document's title ("Patterns and Matching", "Extending Cargo with Custom
+    Commands"), the title being its first line when that is a title or a heading: a title names what the document
+    is about. A leading action ("Writing", "Building a") is not part of the phrase, nor is a title that is an
+    exclamation or a question ("Hello, Cargo!"); a phrase is a topic when the text uses it again."""
+    a = analyse(text)
+    first = next((u for u in a.units if u.kind != "author"), None)
+    if first is None or first.kind not in ("title", "heading"):
+        return ()
+    title = " ".join(re.sub(r"[*_]", "", first.text).split())  # a piece with code in it is no phrase
+    if title.endswith(("!", "?")):
+        return ()
+    sentences = [u for u in a.units if u.kind == "sentence" and not u.skip]
+    parts = _TITLE_JOINTS.split(f" {title} ")
+    out, seen = [], set()
+    for i in range(0, len(parts), 2):
+        after = parts[i + 1].strip().lower() if i + 1 < len(parts) else ""
+        if after in _ASPECT_JOINTS:
+            continue
+        words = parts[i].split()
+        while len(words) > 1 and _leading(words[0].lower()):
+            words = words[1:]  # "Writing Automated Tests", "Allow writing union types", "a Crate"
+        surface = " ".join(words)
+        if not words or len(words) > 4 or not _is_title_term(surface):
+            continue
+        key = normalize(surface)
+        if key in seen:
+            continue
+        seen.add(key)
+        count = sum(u.norm.count(f" {key} ") for u in sentences)
+        if count >= TITLE_USES:
+            out.append(Term(key, " ".join(titleish(surface).split()), count))
+    return tuple(out)
+
+
+def _leading(word: str) -> bool:
+    """A word that comes before the phrase a piece of a title names: an action or a determiner."""
+    return word in _LEADING or word in STOP or (word.endswith("ing") and len(word) > 5)
+
+
+def _is_title_term(surface: str) -> bool:
+    """`_is_term` for a piece of a title, which is written in Title Case."""
+    words = surface.split()
+    if len(words) == 1:
+        return _is_term(surface) or _is_term(surface.lower())
+    return _is_term(" ".join([words[0].lower(), *words[1:]]))
