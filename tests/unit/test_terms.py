@@ -104,3 +104,25 @@ def test_title_aspects_exclamations_and_unused_pieces_are_no_topics():
     assert title_terms(hello) == ()
     unused = "# Fearless Concurrency\n\nThis chapter is about threads. Threads run.\n"
     assert title_terms(unused) == ()
+
+
+def test_emphasised_phrase_is_a_term_even_used_once_but_a_word_must_recur():
+    text = "Rust does _automatic referencing and dereferencing_ for you. It is _fast_ too. Really fast."
+    keys = {t.key for t in emphasized_terms(text)}
+    assert "automatic referencing and dereferencing" in keys
+    assert "fast" not in keys
+
+
+def test_bold_paragraph_is_a_heading_not_a_term():
+    text = ("Some rules apply.\n\n**Definitions**:\n\n* *Data protocols*: protocols with data members. "
+            "Definitions follow. More definitions.\n")
+    keys = {t.key for t in emphasized_terms(text)}
+    assert "data protocol" in keys
+    assert "definition" not in keys
+
+
+def test_emphasised_acronym_is_a_name_the_document_introduces():
+    text = "The file is in the _TOML_ format. TOML is easy. We like TOML files."
+    kinds = {(c.kind, c.key, c.strong) for c in _draft(text).contributions}
+    assert ("entity", "toml", True) in kinds
+    assert not any(kind == "concept" and key == "toml" for kind, key, _ in kinds)

@@ -2,8 +2,8 @@
 
 Technical writing marks a new term where it explains it ("Rust has two _compound types_", "*parameterized
 generic*"); emphasis for stress falls on little words ("_not_", "_must_") and is left out, as are file names,
-paths and titles. A term the document then uses again is one of its topics, whatever its rank among the key
-phrases.
+paths and titles, headings set in bold and acronyms (names, not terms). A term of several words, or a word the
+document uses again, is one of its topics, whatever its rank among the key phrases.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ _CONNECTORS = {"and", "of"}
 _INFINITIVE = re.compile(r"\b[Tt]o (\w+)")
 _NOUN_END = ("ism", "tion", "sion", "ing", "ness", "ity", "ment", "ance", "ence", "ure", "ogy")  # mass nouns
 _ADJECTIVE_END = ("ed", "al", "ic", "ent", "ant", "ive", "ous", "ful", "less", "able", "ible", "ar", "ly")
+# Emphasis on a phrase of several words is how a text introduces a term ("_automatic referencing and
+# dereferencing_"), even one it never repeats; a single emphasised word is as often stress, so it must recur.
+PHRASE_USES = 1
+WORD_USES = 2
 EVERYDAY_TERM = 5.0  # Zipf: a single emphasised word this common ("kind", "data", "move") is stress, not a term
 
 
@@ -79,15 +83,22 @@ def _is_term(surface: str) -> bool:
     return True
 
 
+def _run_in_heading(prose: str, m: re.Match) -> bool:
+    """Emphasis that is a paragraph of its own ("**Definitions**:") is a heading set in bold, not a term."""
+    start = prose.rfind("\n", 0, m.start()) + 1
+    end = prose.find("\n", m.end())
+    return prose[start : end if end >= 0 else len(prose)].strip().rstrip(":.") == m.group()
+
+
 @lru_cache(maxsize=8)
 def emphasized_terms(text: str) -> tuple[Term, ...]:
-    """The terms the document emphasises and uses at least twice, in order of first emphasis."""
+    """The terms the document emphasises (single words: and uses again), in order of first emphasis."""
     prose = _CODE_SPAN.sub(" ", _prose(text))
     surfaces: dict[str, Counter[str]] = {}
     for pattern in _EMPHASIS:
         for m in pattern.finditer(prose):
             surface = " ".join(m.group(2).split())
-            if _is_term(surface):
+            if _is_term(surface) and not _run_in_heading(prose, m):
                 key = normalize(surface)
                 if key:
                     surfaces.setdefault(key, Counter())[surface] += 1
@@ -105,7 +116,7 @@ def emphasized_terms(text: str) -> tuple[Term, ...]:
                 continue  # never written in lower case: a name ("Rust", "TOML"); after "to": a verb ("choose")
         needle = f" {key} "
         count = sum(u.norm.count(needle) for u in units if not u.skip)
-        if count >= 2:
+        if count >= (PHRASE_USES if " " in key else WORD_USES):
             surface = min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0]
             out.append(Term(key, " ".join(titleish(surface.lower() if surface[1:].islower() else surface).split()),
                             count))
@@ -193,12 +204,24 @@ def title_terms(text: str) -> tuple[Term, ...]:
     first = next((u for u in a.units if u.kind != "author"), None)
     if first is None or first.kind not in ("title", "heading"):
         return ()
-    title = " ".join(re.sub(r"[*_]", "", first.text).split())  # a piece with code in it is no phrase
-    if title.endswith(("!", "?")):
-        return ()
     sentences = [u for u in a.units if u.kind == "sentence" and not u.skip]
+    out: dict[str, Term] = {}
+    for surface in _noun_phrases(first.text):
+        key = normalize(surface)
+        count = sum(u.norm.count(f" {key} ") for u in sentences)
+        if key not in out and count >= TITLE_USES:
+            out[key] = Term(key, " ".join(titleish(surface).split()), count)
+    return tuple(out.values())
+
+
+def _noun_phrases(line: str) -> list[str]:
+    """The pieces of a title that name things: split at "and", "with", "to", commas…, less a leading action or
+    determiner, and less a piece that is an aspect of the next ("Characteristics of")."""
+    title = " ".join(re.sub(r"[*_]", "", line).split())  # a piece with code in it is no phrase
+    if title.endswith(("!", "?")):
+        return []
     parts = _TITLE_JOINTS.split(f" {title} ")
-    out, seen = [], set()
+    out = []
     for i in range(0, len(parts), 2):
         after = parts[i + 1].strip().lower() if i + 1 < len(parts) else ""
         if after in _ASPECT_JOINTS:
@@ -207,16 +230,9 @@ def title_terms(text: str) -> tuple[Term, ...]:
         while len(words) > 1 and _leading(words[0].lower()):
             words = words[1:]  # "Writing Automated Tests", "Allow writing union types", "a Crate"
         surface = " ".join(words)
-        if not words or len(words) > 4 or not _is_title_term(surface):
-            continue
-        key = normalize(surface)
-        if key in seen:
-            continue
-        seen.add(key)
-        count = sum(u.norm.count(f" {key} ") for u in sentences)
-        if count >= TITLE_USES:
-            out.append(Term(key, " ".join(titleish(surface).split()), count))
-    return tuple(out)
+        if words and len(words) <= 4 and _is_title_term(surface):
+            out.append(surface)
+    return out
 
 
 def _leading(word: str) -> bool:
