@@ -126,3 +126,17 @@ def test_emphasised_acronym_is_a_name_the_document_introduces():
     kinds = {(c.kind, c.key, c.strong) for c in _draft(text).contributions}
     assert ("entity", "toml", True) in kinds
     assert not any(kind == "concept" and key == "toml" for kind, key, _ in kinds)
+
+
+def test_adverb_or_participle_phrase_is_a_description_not_a_term():
+    text = "Protocols are _completely optional_ here. Values are _asynchronously produced_ there. A _type alias_ helps."
+    keys = {t.key for t in emphasized_terms(text)}
+    assert "type alias" in keys
+    assert "completely optional" not in keys and "asynchronously produced" not in keys
+
+
+def test_a_documents_leading_phrase_said_twice_is_a_topic():
+    text = ("# Extending Tools\n\nSeveral tools allow plugin registries to extend them. Plugin registries hold "
+            "plugins. Nothing else.\n")
+    strong = {c.key for c in _draft(text).contributions if c.strong and c.kind == "concept"}
+    assert "plugin registry" in strong

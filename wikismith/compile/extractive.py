@@ -20,6 +20,8 @@ CONCEPTS = 30  # candidates; only the strongest make new pages, the rest join pa
 ENTITIES = 20
 STRONG_RANK = 8  # the top phrases of a document get pages of their own
 STRONG_COUNT = 3  # ... when they occur at least this often
+LEADING_RANK = 2  # a document's very first phrases are what it is about, even a short one that says them twice
+LEADING_COUNT = 2
 DESCRIPTION_CHARS = 160
 COMMON_NOUN_RATIO = 10  # a phrase this many times as frequent as the same name is a topic, not a name
 
@@ -141,6 +143,7 @@ def compile_document(doc, source: SourceInfo) -> Draft:
                 kind=kind, key=item.key, title=title_line(item.display), section=section,
                 description=clip(one_line(best[0]), DESCRIPTION_CHARS) or f"a {noun} from {one_line(title)}",
                 strong=(rank < STRONG_RANK and item.count >= STRONG_COUNT) or getattr(item, "kind", "") == "person"
+                or (kind == "concept" and rank < LEADING_RANK and item.count >= LEADING_COUNT)
                 or (kind == "concept" and item.key in defined) or (kind == "entity" and item.key in introduced_names),
             ))
     tree = doc.tree.to_dict() if getattr(doc, "tree", None) else None

@@ -16,7 +16,7 @@ from functools import lru_cache
 from wikismith.compile.analysis import analyse
 from wikismith.compile.commonness import zipf
 from wikismith.compile.lexicon import STOP, normalize, titleish
-from wikismith.compile.phrases import never_a_noun
+from wikismith.compile.phrases import _ED_OK, _LY_NOUNS, never_a_noun
 from wikismith.compile.textutil import MAX_CHARS
 from wikismith.markdown import fence_closes, fence_opening
 
@@ -73,6 +73,8 @@ def _is_term(surface: str) -> bool:
         return False
     if len(words) > 1 and all(w[:1].isupper() for w in words):
         return False  # Title Case: a title or a name, not a term
+    if len(words) > 1 and (_adverb(low[0]) or _participle(low[-1])):
+        return False  # "completely optional", "asynchronously produced": a description, not a noun phrase
     if len(words) == 1:
         word = low[0].replace("’", "'")
         plural = word.endswith("s") and not word.endswith(("ss", "us", "is"))
@@ -81,6 +83,14 @@ def _is_term(surface: str) -> bool:
         if zipf(normalize(word)) >= EVERYDAY_TERM:
             return False
     return True
+
+
+def _adverb(word: str) -> bool:
+    return len(word) > 4 and word.endswith("ly") and word not in _LY_NOUNS
+
+
+def _participle(word: str) -> bool:
+    return word.endswith("ed") and word not in _ED_OK
 
 
 def _run_in_heading(prose: str, m: re.Match) -> bool:
