@@ -140,3 +140,10 @@ def test_a_documents_leading_phrase_said_twice_is_a_topic():
             "plugins. Nothing else.\n")
     strong = {c.key for c in _draft(text).contributions if c.strong and c.kind == "concept"}
     assert "plugin registry" in strong
+
+
+def test_a_singular_one_word_heading_is_an_aspect_a_plural_one_a_kind():
+    text = ("# Spec\n\n## Syntax\n\nThe syntax is simple. Syntax matters. We like the syntax.\n\n"
+            "## Casts\n\nA cast converts. Casts are cheap. Use casts.\n")
+    keys = {t.key for t in heading_terms(text)}
+    assert "cast" in keys and "syntax" not in keys

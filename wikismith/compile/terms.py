@@ -182,6 +182,8 @@ def heading_terms(text: str) -> tuple[Term, ...]:
         if unit.section in _USUAL_SECTIONS:
             continue
         key = normalize(surface)
+        if len(words) == 1 and key == surface.lower():
+            continue  # a singular word ("Syntax", "Semantics", "Introspection") names an aspect; a kind is plural
         if key in seen:
             continue
         seen.add(key)
