@@ -147,3 +147,12 @@ def test_a_singular_one_word_heading_is_an_aspect_a_plural_one_a_kind():
             "## Casts\n\nA cast converts. Casts are cheap. Use casts.\n")
     keys = {t.key for t in heading_terms(text)}
     assert "cast" in keys and "syntax" not in keys
+
+
+def test_a_phrase_a_sentence_names_is_a_term():
+    from wikismith.compile.terms import called_terms
+
+    text = "A protocol with only methods is called a non-data protocol. Such a thing is called nice."
+    assert [t.key for t in called_terms(text)] == ["non data protocol"]
+    strong = {c.key for c in _draft(text).contributions if c.strong and c.kind == "concept"}
+    assert "non data protocol" in strong

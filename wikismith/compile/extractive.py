@@ -10,7 +10,7 @@ from wikismith.compile import extract
 from wikismith.compile.acronyms import expansions, modifiers
 from wikismith.compile.lexicon import titleish
 from wikismith.compile.phrases import Phrase
-from wikismith.compile.terms import emphasized_terms, heading_terms, synonyms, title_terms
+from wikismith.compile.terms import called_terms, emphasized_terms, heading_terms, synonyms, title_terms
 from wikismith.compile.draft import Contribution, Draft, SourceInfo
 from wikismith.compile.entities import Entity
 from wikismith.compile.hygiene import clip, escape_markers, one_line, title_line
@@ -76,7 +76,7 @@ def _spelled_out(text: str, names: list, phrases: list) -> tuple[list, list, set
 def _introduced(text: str, phrases: list, names: list) -> tuple[list, list, set[str], set[str]]:
     """The terms the document introduces (emphasised where it defines them) are among its topics; an acronym it
     introduces so ("*TOML*") is among its names. Returns the phrases, the names and the keys of both kinds."""
-    terms = emphasized_terms(text) + heading_terms(text) + title_terms(text)
+    terms = emphasized_terms(text) + heading_terms(text) + title_terms(text) + called_terms(text)
     if not terms:
         return phrases, names, set(), set()
     topics = [t for t in terms if not t.display.isupper()]

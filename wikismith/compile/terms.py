@@ -162,6 +162,25 @@ def synonyms(text: str) -> dict[str, str]:
     return {k: v for k, v in out.items() if k and v and k != v}
 
 
+_CALLED = re.compile(r"\b(?:is|are) (?:called|known as|referred to as|termed) (?:an? |the )?([^\W\d][\w\-’' ]*?)"
+                     r"(?=\s*[.,;:)]|\s+(?:if|when|because|that|which|and)\b)")
+
+
+def called_terms(text: str) -> tuple[Term, ...]:
+    """Phrases of several words a sentence defines by naming them ("A protocol … is called a data protocol",
+    "This is known as the newtype pattern"): terms the document introduces without emphasis."""
+    sentences = [u for u in analyse(text).units if u.kind == "sentence" and not u.skip]
+    out: dict[str, Term] = {}
+    for unit in sentences:
+        for m in _CALLED.finditer(unit.text):
+            surface = m.group(1)
+            key = normalize(surface)
+            if 2 <= len(surface.split()) <= 4 and _is_term(surface) and key not in out:
+                count = sum(u.norm.count(f" {key} ") for u in sentences)
+                out[key] = Term(key, " ".join(titleish(surface).split()), count)
+    return tuple(out.values())
+
+
 HEADING_USES = 3  # a heading's phrase must recur this often in the text to be a topic
 
 
