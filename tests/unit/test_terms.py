@@ -156,3 +156,12 @@ def test_a_phrase_a_sentence_names_is_a_term():
     assert [t.key for t in called_terms(text)] == ["non data protocol"]
     strong = {c.key for c in _draft(text).contributions if c.strong and c.kind == "concept"}
     assert "non data protocol" in strong
+
+
+def test_a_single_adjective_is_no_key_phrase_but_a_plural_noun_with_its_ending_is():
+    sentences = ["The idiomatic way is short.", "Write idiomatic code.", "That is idiomatic.", "Be idiomatic.",
+                 "The idiomatic form wins.", "Closures capture. Closures are closures.", "The closure runs.",
+                 "We like primitives. A primitive is fast. Small primitives again."]
+    keys = {p.key for p in extract.key_phrases(" ".join(sentences * 3), limit=30)}
+    assert "idiomatic" not in keys
+    assert "primitive" in keys
