@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from wikismith.compile import extract
 from wikismith.compile.acronyms import expansions, modifiers
 from wikismith.compile.extractive import compile_document
-from wikismith.compile.terms import emphasized_terms, heading_terms, synonyms
+from wikismith.compile.terms import emphasized_terms, heading_terms, synonyms, title_terms
 
 
 def _draft(text: str):
@@ -85,3 +85,83 @@ def test_emphasis_over_two_words_is_not_taken_for_an_underscore_identifier():
         "(CRLF stands for carriage return and line feed, while `_private`() and `__exit__` are code)"
     shown = code_identifiers(line)
     assert "_carriage return_" in shown and "_line feed_" in shown and "`__exit__`" in shown
+
+
+def test_noun_phrases_of_the_title_are_topics():
+    text = ("# Writing Patterns and Matching with the `use` Keyword\n\n"
+            "Patterns are everywhere. A pattern matches values. Matching is done with patterns, and matching is fast. The use keyword "
+            "imports. We use it and use it.\n")
+    keys = {t.key for t in title_terms(text)}
+    assert "pattern" in keys and "matching" in keys  # "Writing" is the action, not the thing
+    assert not any("keyword" in k for k in keys)  # a piece with code in it is no phrase
+    assert "pattern" in {c.key for c in _draft(text).contributions if c.strong and c.kind == "concept"}
+
+
+def test_title_aspects_exclamations_and_unused_pieces_are_no_topics():
+    aspect = "# Characteristics of Compilers\n\nCompilers have characteristics. Characteristics vary. Compilers too.\n"
+    assert {t.key for t in title_terms(aspect)} == {"compiler"}
+    hello = "# Hello, Cargo!\n\nHello again. Say hello. Cargo builds. Cargo runs.\n"
+    assert title_terms(hello) == ()
+    unused = "# Fearless Concurrency\n\nThis chapter is about threads. Threads run.\n"
+    assert title_terms(unused) == ()
+
+
+def test_emphasised_phrase_is_a_term_even_used_once_but_a_word_must_recur():
+    text = "Rust does _automatic referencing and dereferencing_ for you. It is _fast_ too. Really fast."
+    keys = {t.key for t in emphasized_terms(text)}
+    assert "automatic referencing and dereferencing" in keys
+    assert "fast" not in keys
+
+
+def test_bold_paragraph_is_a_heading_not_a_term():
+    text = ("Some rules apply.\n\n**Definitions**:\n\n* *Data protocols*: protocols with data members. "
+            "Definitions follow. More definitions.\n")
+    keys = {t.key for t in emphasized_terms(text)}
+    assert "data protocol" in keys
+    assert "definition" not in keys
+
+
+def test_emphasised_acronym_is_a_name_the_document_introduces():
+    text = "The file is in the _TOML_ format. TOML is easy. We like TOML files."
+    kinds = {(c.kind, c.key, c.strong) for c in _draft(text).contributions}
+    assert ("entity", "toml", True) in kinds
+    assert not any(kind == "concept" and key == "toml" for kind, key, _ in kinds)
+
+
+def test_adverb_or_participle_phrase_is_a_description_not_a_term():
+    text = "Protocols are _completely optional_ here. Values are _asynchronously produced_ there. A _type alias_ helps."
+    keys = {t.key for t in emphasized_terms(text)}
+    assert "type alias" in keys
+    assert "completely optional" not in keys and "asynchronously produced" not in keys
+
+
+def test_a_documents_leading_phrase_said_twice_is_a_topic():
+    text = ("# Extending Tools\n\nSeveral tools allow plugin registries to extend them. Plugin registries hold "
+            "plugins. Nothing else.\n")
+    strong = {c.key for c in _draft(text).contributions if c.strong and c.kind == "concept"}
+    assert "plugin registry" in strong
+
+
+def test_a_singular_one_word_heading_is_an_aspect_a_plural_one_a_kind():
+    text = ("# Spec\n\n## Syntax\n\nThe syntax is simple. Syntax matters. We like the syntax.\n\n"
+            "## Casts\n\nA cast converts. Casts are cheap. Use casts.\n")
+    keys = {t.key for t in heading_terms(text)}
+    assert "cast" in keys and "syntax" not in keys
+
+
+def test_a_phrase_a_sentence_names_is_a_term():
+    from wikismith.compile.terms import called_terms
+
+    text = "A protocol with only methods is called a non-data protocol. Such a thing is called nice."
+    assert [t.key for t in called_terms(text)] == ["non data protocol"]
+    strong = {c.key for c in _draft(text).contributions if c.strong and c.kind == "concept"}
+    assert "non data protocol" in strong
+
+
+def test_a_single_adjective_is_no_key_phrase_but_a_plural_noun_with_its_ending_is():
+    sentences = ["The idiomatic way is short.", "Write idiomatic code.", "That is idiomatic.", "Be idiomatic.",
+                 "The idiomatic form wins.", "Closures capture. Closures are closures.", "The closure runs.",
+                 "We like primitives. A primitive is fast. Small primitives again."]
+    keys = {p.key for p in extract.key_phrases(" ".join(sentences * 3), limit=30)}
+    assert "idiomatic" not in keys
+    assert "primitive" in keys

@@ -10,8 +10,9 @@ from wikismith.compile import extract
 from wikismith.compile.acronyms import expansions, modifiers
 from wikismith.compile.lexicon import titleish
 from wikismith.compile.phrases import Phrase
-from wikismith.compile.terms import emphasized_terms, heading_terms, synonyms
+from wikismith.compile.terms import called_terms, emphasized_terms, heading_terms, synonyms, title_terms
 from wikismith.compile.draft import Contribution, Draft, SourceInfo
+from wikismith.compile.entities import Entity
 from wikismith.compile.hygiene import clip, escape_markers, one_line, title_line
 
 KEY_POINTS = 5
@@ -19,6 +20,8 @@ CONCEPTS = 30  # candidates; only the strongest make new pages, the rest join pa
 ENTITIES = 20
 STRONG_RANK = 8  # the top phrases of a document get pages of their own
 STRONG_COUNT = 3  # ... when they occur at least this often
+LEADING_RANK = 2  # a document's very first phrases are what it is about, even a short one that says them twice
+LEADING_COUNT = 2
 DESCRIPTION_CHARS = 160
 COMMON_NOUN_RATIO = 10  # a phrase this many times as frequent as the same name is a topic, not a name
 
@@ -70,14 +73,19 @@ def _spelled_out(text: str, names: list, phrases: list) -> tuple[list, list, set
     return kept, phrases, defined
 
 
-def _introduced(text: str, phrases: list) -> tuple[list, set[str]]:
-    """The terms the document introduces (emphasised where it defines them) are among its topics."""
-    terms = emphasized_terms(text) + heading_terms(text)
+def _introduced(text: str, phrases: list, names: list) -> tuple[list, list, set[str], set[str]]:
+    """The terms the document introduces (emphasised where it defines them) are among its topics; an acronym it
+    introduces so ("*TOML*") is among its names. Returns the phrases, the names and the keys of both kinds."""
+    terms = emphasized_terms(text) + heading_terms(text) + title_terms(text) + called_terms(text)
     if not terms:
-        return phrases, set()
+        return phrases, names, set(), set()
+    topics = [t for t in terms if not t.display.isupper()]
+    acronyms = [t for t in terms if t.display.isupper()]
     have = {p.key for p in phrases}
-    extra = [Phrase(t.key, t.display, 0.0, t.count) for t in terms if t.key not in have]
-    return [*phrases, *extra], {t.key for t in terms}
+    named = {e.key for e in names}
+    phrases = [*phrases, *(Phrase(t.key, t.display, 0.0, t.count) for t in topics if t.key not in have)]
+    names = [*names, *(Entity(t.key, t.display, "acronym", t.count) for t in acronyms if t.key not in named)]
+    return phrases, names, {t.key for t in topics}, {t.key for t in acronyms}
 
 
 def _other_names(text: str, phrases: list, named: set[str], defined: set[str]) -> tuple[list, set[str]]:
@@ -109,7 +117,7 @@ def compile_document(doc, source: SourceInfo) -> Draft:
     names = extract.entities(text, limit=ENTITIES)
     phrases = extract.key_phrases(text, limit=CONCEPTS)
     names, phrases, defined = _spelled_out(text, names, phrases)
-    phrases, introduced = _introduced(text, phrases)
+    phrases, names, introduced, introduced_names = _introduced(text, phrases, names)
     defined |= introduced
     # One page per thing. A word the document uses far more as a common noun than as a name ("protocols" beside
     # `Protocol`) is a topic, and the name is that topic's page; otherwise a phrase that is also one of the
@@ -135,7 +143,8 @@ def compile_document(doc, source: SourceInfo) -> Draft:
                 kind=kind, key=item.key, title=title_line(item.display), section=section,
                 description=clip(one_line(best[0]), DESCRIPTION_CHARS) or f"a {noun} from {one_line(title)}",
                 strong=(rank < STRONG_RANK and item.count >= STRONG_COUNT) or getattr(item, "kind", "") == "person"
-                or (kind == "concept" and item.key in defined),
+                or (kind == "concept" and rank < LEADING_RANK and item.count >= LEADING_COUNT)
+                or (kind == "concept" and item.key in defined) or (kind == "entity" and item.key in introduced_names),
             ))
     tree = doc.tree.to_dict() if getattr(doc, "tree", None) else None
     return Draft(

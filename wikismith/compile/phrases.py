@@ -41,6 +41,8 @@ SINGLE_EVERYDAY = 4.3  # Zipf: a single word this common ("program", "error", "e
 # Words that follow a verb rather than a noun: "iterators produce the", "Rust knows that it".
 _OBJECT_CUES = {"the", "a", "an", "it", "them", "us", "you", "your", "our", "their", "its", "his", "her", "him", "me",
                 "this", "these", "those", "each", "every", "some", "any", "no", "whether"}
+# Endings of adjectives that seldom end a noun ("-al", "-ent", "-ant" do: "literal", "argument", "variant").
+_ADJECTIVE_ENDINGS = ("ic", "able", "ible", "ous", "ful", "less", "ive")
 _UNIT_WEIGHT = {"title": 5.0, "heading": 2.5, "sentence": 1.0}
 
 
@@ -185,6 +187,8 @@ def _rank(stats: _Stats, limit: int, german: bool) -> list[Phrase]:
         if stats.takes_object[key] * 3 >= n:
             continue  # mostly followed by an object: a verb phrase ("Command Creates"), not a thing
         if len(words) == 1:
+            if not german and key.endswith(_ADJECTIVE_ENDINGS) and not stats.plural[key]:
+                continue  # "idiomatic", "mutable": never in the plural, an adjective, not a thing
             if n < single_min or key in GENERIC or len(key) < 4 or (not german and zipf(key) >= SINGLE_EVERYDAY):
                 continue
             if german:  # German writes nouns, and only nouns, with a capital letter

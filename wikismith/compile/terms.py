@@ -2,8 +2,8 @@
 
 Technical writing marks a new term where it explains it ("Rust has two _compound types_", "*parameterized
 generic*"); emphasis for stress falls on little words ("_not_", "_must_") and is left out, as are file names,
-paths and titles. A term the document then uses again is one of its topics, whatever its rank among the key
-phrases.
+paths and titles, headings set in bold and acronyms (names, not terms). A term of several words, or a word the
+document uses again, is one of its topics, whatever its rank among the key phrases.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from functools import lru_cache
 from wikismith.compile.analysis import analyse
 from wikismith.compile.commonness import zipf
 from wikismith.compile.lexicon import STOP, normalize, titleish
-from wikismith.compile.phrases import never_a_noun
+from wikismith.compile.phrases import _ED_OK, _LY_NOUNS, never_a_noun
 from wikismith.compile.textutil import MAX_CHARS
 from wikismith.markdown import fence_closes, fence_opening
 
@@ -28,6 +28,10 @@ _CONNECTORS = {"and", "of"}
 _INFINITIVE = re.compile(r"\b[Tt]o (\w+)")
 _NOUN_END = ("ism", "tion", "sion", "ing", "ness", "ity", "ment", "ance", "ence", "ure", "ogy")  # mass nouns
 _ADJECTIVE_END = ("ed", "al", "ic", "ent", "ant", "ive", "ous", "ful", "less", "able", "ible", "ar", "ly")
+# Emphasis on a phrase of several words is how a text introduces a term ("_automatic referencing and
+# dereferencing_"), even one it never repeats; a single emphasised word is as often stress, so it must recur.
+PHRASE_USES = 1
+WORD_USES = 2
 EVERYDAY_TERM = 5.0  # Zipf: a single emphasised word this common ("kind", "data", "move") is stress, not a term
 
 
@@ -69,6 +73,8 @@ def _is_term(surface: str) -> bool:
         return False
     if len(words) > 1 and all(w[:1].isupper() for w in words):
         return False  # Title Case: a title or a name, not a term
+    if len(words) > 1 and (_adverb(low[0]) or _participle(low[-1])):
+        return False  # "completely optional", "asynchronously produced": a description, not a noun phrase
     if len(words) == 1:
         word = low[0].replace("’", "'")
         plural = word.endswith("s") and not word.endswith(("ss", "us", "is"))
@@ -79,15 +85,30 @@ def _is_term(surface: str) -> bool:
     return True
 
 
+def _adverb(word: str) -> bool:
+    return len(word) > 4 and word.endswith("ly") and word not in _LY_NOUNS
+
+
+def _participle(word: str) -> bool:
+    return word.endswith("ed") and word not in _ED_OK
+
+
+def _run_in_heading(prose: str, m: re.Match) -> bool:
+    """Emphasis that is a paragraph of its own ("**Definitions**:") is a heading set in bold, not a term."""
+    start = prose.rfind("\n", 0, m.start()) + 1
+    end = prose.find("\n", m.end())
+    return prose[start : end if end >= 0 else len(prose)].strip().rstrip(":.") == m.group()
+
+
 @lru_cache(maxsize=8)
 def emphasized_terms(text: str) -> tuple[Term, ...]:
-    """The terms the document emphasises and uses at least twice, in order of first emphasis."""
+    """The terms the document emphasises (single words: and uses again), in order of first emphasis."""
     prose = _CODE_SPAN.sub(" ", _prose(text))
     surfaces: dict[str, Counter[str]] = {}
     for pattern in _EMPHASIS:
         for m in pattern.finditer(prose):
             surface = " ".join(m.group(2).split())
-            if _is_term(surface):
+            if _is_term(surface) and not _run_in_heading(prose, m):
                 key = normalize(surface)
                 if key:
                     surfaces.setdefault(key, Counter())[surface] += 1
@@ -105,7 +126,7 @@ def emphasized_terms(text: str) -> tuple[Term, ...]:
                 continue  # never written in lower case: a name ("Rust", "TOML"); after "to": a verb ("choose")
         needle = f" {key} "
         count = sum(u.norm.count(needle) for u in units if not u.skip)
-        if count >= 2:
+        if count >= (PHRASE_USES if " " in key else WORD_USES):
             surface = min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0]
             out.append(Term(key, " ".join(titleish(surface.lower() if surface[1:].islower() else surface).split()),
                             count))
@@ -141,6 +162,25 @@ def synonyms(text: str) -> dict[str, str]:
     return {k: v for k, v in out.items() if k and v and k != v}
 
 
+_CALLED = re.compile(r"\b(?:is|are) (?:called|known as|referred to as|termed) (?:an? |the )?([^\W\d][\w\-’' ]*?)"
+                     r"(?=\s*[.,;:)]|\s+(?:if|when|because|that|which|and)\b)")
+
+
+def called_terms(text: str) -> tuple[Term, ...]:
+    """Phrases of several words a sentence defines by naming them ("A protocol … is called a data protocol",
+    "This is known as the newtype pattern"): terms the document introduces without emphasis."""
+    sentences = [u for u in analyse(text).units if u.kind == "sentence" and not u.skip]
+    out: dict[str, Term] = {}
+    for unit in sentences:
+        for m in _CALLED.finditer(unit.text):
+            surface = m.group(1)
+            key = normalize(surface)
+            if 2 <= len(surface.split()) <= 4 and _is_term(surface) and key not in out:
+                count = sum(u.norm.count(f" {key} ") for u in sentences)
+                out[key] = Term(key, " ".join(titleish(surface).split()), count)
+    return tuple(out.values())
+
+
 HEADING_USES = 3  # a heading's phrase must recur this often in the text to be a topic
 
 
@@ -161,6 +201,8 @@ def heading_terms(text: str) -> tuple[Term, ...]:
         if unit.section in _USUAL_SECTIONS:
             continue
         key = normalize(surface)
+        if len(words) == 1 and key == surface.lower():
+            continue  # a singular word ("Syntax", "Semantics", "Introspection") names an aspect; a kind is plural
         if key in seen:
             continue
         seen.add(key)
@@ -175,3 +217,63 @@ _USUAL_SECTIONS = {"abstract", "motivation", "rationale", "specification", "intr
                    "acknowledgements", "acknowledgments", "references", "copyright", "footnotes", "resources",
                    "open issues", "rejected ideas", "backwards compatibility", "reference implementation",
                    "security implications", "how to teach this", "terminology"}
+
+
+TITLE_USES = 2  # a noun phrase of the title must recur this often in the text to be a topic
+_TITLE_JOINTS = re.compile(r"([,:;()|]|\s(?:and|or|with|to|into|of|for|as|in|on|over|from|between|using|"
+                           r"instead|that|which|vs\.?|versus)\s)", re.IGNORECASE)
+_ASPECT_JOINTS = {"of", "for"}  # "Characteristics of X", "Syntax for X": an aspect of the topic that follows
+_LEADING = {"a", "an", "the", "our", "your", "its", "their", "this", "these", "some", "new"}
+
+
+def title_terms(text: str) -> tuple[Term, ...]:
+    """The noun phrases of the document's title ("Patterns and Matching", "Extending Cargo with Custom
+    Commands"), the title being its first line when that is a title or a heading: a title names what the document
+    is about. A leading action ("Writing", "Building a") is not part of the phrase, nor is a title that is an
+    exclamation or a question ("Hello, Cargo!"); a phrase is a topic when the text uses it again."""
+    a = analyse(text)
+    first = next((u for u in a.units if u.kind != "author"), None)
+    if first is None or first.kind not in ("title", "heading"):
+        return ()
+    sentences = [u for u in a.units if u.kind == "sentence" and not u.skip]
+    out: dict[str, Term] = {}
+    for surface in _noun_phrases(first.text):
+        key = normalize(surface)
+        count = sum(u.norm.count(f" {key} ") for u in sentences)
+        if key not in out and count >= TITLE_USES:
+            out[key] = Term(key, " ".join(titleish(surface).split()), count)
+    return tuple(out.values())
+
+
+def _noun_phrases(line: str) -> list[str]:
+    """The pieces of a title that name things: split at "and", "with", "to", commas…, less a leading action or
+    determiner, and less a piece that is an aspect of the next ("Characteristics of")."""
+    title = " ".join(re.sub(r"[*_]", "", line).split())  # a piece with code in it is no phrase
+    if title.endswith(("!", "?")):
+        return []
+    parts = _TITLE_JOINTS.split(f" {title} ")
+    out = []
+    for i in range(0, len(parts), 2):
+        after = parts[i + 1].strip().lower() if i + 1 < len(parts) else ""
+        if after in _ASPECT_JOINTS:
+            continue
+        words = parts[i].split()
+        while len(words) > 1 and _leading(words[0].lower()):
+            words = words[1:]  # "Writing Automated Tests", "Allow writing union types", "a Crate"
+        surface = " ".join(words)
+        if words and len(words) <= 4 and _is_title_term(surface):
+            out.append(surface)
+    return out
+
+
+def _leading(word: str) -> bool:
+    """A word that comes before the phrase a piece of a title names: an action or a determiner."""
+    return word in _LEADING or word in STOP or (word.endswith("ing") and len(word) > 5)
+
+
+def _is_title_term(surface: str) -> bool:
+    """`_is_term` for a piece of a title, which is written in Title Case."""
+    words = surface.split()
+    if len(words) == 1:
+        return _is_term(surface) or _is_term(surface.lower())
+    return _is_term(" ".join([words[0].lower(), *words[1:]]))
