@@ -78,6 +78,17 @@ def run(task: Task, gate=None) -> Prepared:
     return out
 
 
+def warm(model: bool) -> None:
+    """Load in this process what every worker would otherwise load for itself on its first document (the phrase
+    tables; with a model, the OpenAI client library: over a second of CPU each), so that forked workers inherit it
+    and N workers do not pay it N times at once on a machine with fewer cores."""
+    from wikismith.compile.llm_compiler import hints_for
+
+    hints_for("Warm up: the Python Language Reference describes `asyncio` event loops.")
+    if model:
+        import openai  # noqa: F401
+
+
 def _convert(task: Task):
     from wikismith.ingest import ConversionError, convert
 
