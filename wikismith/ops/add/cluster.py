@@ -52,11 +52,12 @@ class ClusterPool:
         self.tasks[future] = task
         self.waiting.add(future)
 
-    def results(self) -> list[Prepared]:
+    def results(self, timeout: float | None = None) -> list[Prepared]:
+        """What is prepared: wait for at least one unless timeout is 0."""
         if not self.tasks:
             return []
         out = []
-        for future in self.waiting.next_batch(block=True):
+        for future in self.waiting.next_batch(block=timeout != 0):
             task = self.tasks.pop(future)
             try:
                 out.append(future.result())

@@ -62,6 +62,10 @@ class Owner:
                 applied += 1
                 if interrupts.pending():  # Ctrl-C during that apply: it is committed; stop here
                     raise KeyboardInterrupt
+                # Workers that finished during that apply wait for us: hand them their next trip before the next
+                # apply, or a run of ready documents would keep every worker idle (the applier is the bottleneck).
+                for p in self.pool.results(timeout=0):
+                    self._received(p)
                 continue
             for p in self.pool.results():
                 self._received(p)
