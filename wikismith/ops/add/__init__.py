@@ -146,9 +146,9 @@ def _add_in_parallel(store, files, limits, cfg, model, report, progress, workers
     else:
         from wikismith.llm.gate import ProcessGate
         from wikismith.ops.add.pool import LocalPool
-        from wikismith.ops.add.prepare import warm
+        from wikismith.ops.add.prepare import warm, worker_settings
 
-        warm(model is not None)
+        warm(worker_settings(cfg) if model is not None else None, store.root)
         gate = ProcessGate(int(cfg.get("concurrency", 4))) if model is not None else None
         pool = LocalPool(workers, gate)
     with pool:

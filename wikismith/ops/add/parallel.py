@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from wikismith.errors import WikismithError
 from wikismith.ops.add import FileOutcome, Item, os_reason
 from wikismith.ops.add.files import read_source
-from wikismith.ops.add.prepare import Prepared, Task
+from wikismith.ops.add.prepare import Prepared, Task, worker_settings
 from wikismith.store import interrupts
 
 WINDOW_PER_WORKER = 4
@@ -119,10 +119,9 @@ class Owner:
         """The second trip of a model add: the document with the candidate pages the KB has for it now."""
         view = self.store.view()
         _data, source, _adopt = self.held[i]
-        model_cfg = {k: v for k, v in self.cfg.items() if k not in ("api_key",)}
         self.pool.submit(Task(p.index, self.files[i], source, self.limits, "model", doc=p.doc,
                               candidates=view.candidates(p.hints), agents_md=view.read("wiki/AGENTS.md") or "",
-                              model=model_cfg, env_root=self.env_root), first=True)
+                              model=worker_settings(self.cfg), env_root=self.env_root), first=True)
 
     # -- after: apply in input order -------------------------------------------------------------------------------
 
