@@ -290,3 +290,41 @@ def test_the_applier_collects_finished_workers_between_applies(tmp_path, monkeyp
         kb.close()
     assert [o.status for o in report.outcomes] == ["added"] * 20
     assert max(stale) == 0, f"{max(stale)} finished documents waited through a whole apply to be collected"
+
+
+def test_with_a_model_overviews_go_out_beside_the_last_applies_and_change_nothing(tmp_path, monkeypatch,
+                                                                                 fixed_clock):
+    """Once every document is prepared, a page no document still to apply goes to has its overview asked for while
+    the applier finishes (it was the slowest part of a model add); the wiki is still the serial add's, byte for
+    byte, with no call made twice."""
+    from wikismith.kb import KnowledgeBase
+    from wikismith.ops.add import local
+
+    inbox = _notes(tmp_path, 10)
+    applying: list[float] = []
+    commit = local.commit
+
+    def slow_commit(*args, **kwargs):  # an applier slower than its workers, as on a busy disk
+        applying.append(time.monotonic())
+        time.sleep(0.3)
+        return commit(*args, **kwargs)
+
+    monkeypatch.setattr(local, "commit", slow_commit)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    overviews = {}
+    for jobs in (1, 3):
+        meter = Meter(0.02)
+        applying.clear()
+        with FakeOpenAI(default=meter) as fake:
+            kb = KnowledgeBase.init(str(tmp_path / f"kb-{jobs}"), settings={
+                "model": "openai/gpt-4o-mini", "base_url": fake.base_url, "concurrency": 4})
+            try:
+                report = kb.add([str(inbox)], jobs=jobs)
+            finally:
+                kb.close()
+        assert [o.status for o in report.outcomes] == ["added"] * 10
+        overviews[jobs] = [t for t, kind in meter.starts if kind.endswith("overview")]
+        assert len(overviews[jobs]) == report.overviews["pages"] == report.overviews["usage"]["calls"]
+    assert min(overviews[3]) < applying[-1], "no overview call went out before the last document was applied"
+    assert len(overviews[1]) == len(overviews[3])
+    assert snapshot.file_hashes(str(tmp_path / "kb-1")) == snapshot.file_hashes(str(tmp_path / "kb-3"))

@@ -125,6 +125,9 @@ def add(store, paths: list[str], *, dry_run: bool = False, progress: Progress | 
     except KeyboardInterrupt:
         interrupts.clear()
         report.interrupted = True  # the document in progress was not committed (its transaction rolled back)
+    finally:
+        if model is not None:
+            model.close()
     return report
 
 
