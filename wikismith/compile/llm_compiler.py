@@ -26,10 +26,21 @@ Candidates = Callable[[list[str]], list[tuple[str, str, str]]]
 
 def compile_document(doc, source: SourceInfo, client, *, candidates: Candidates, language: str = "en",
                      agents_md: str = "") -> Draft:
-    text = doc.markdown
     title = doc.title.strip() or source.name
     sys = lambda kind, shape: prompts.system(kind, language, shape, agents_md)  # noqa: E731
+    if not getattr(doc, "tree", None):
+        return _compile_chain(doc, source, client, candidates, sys, title)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        # The tree's node calls need nothing of the summary, plan and sections chain: they run beside it.
+        tree = background.submit(_summarised_tree, doc, client, sys, title)
+        draft = _compile_chain(doc, source, client, candidates, sys, title)
+        draft.tree = tree.result()
+    return draft
 
+
+def _compile_chain(doc, source: SourceInfo, client, candidates: Candidates, sys, title: str) -> Draft:
+    """Summary, then the plan (it needs the summary), then the sections (they need the plan)."""
+    text = doc.markdown
     summary = client.complete_json("summary", sys("summary", prompts.SUMMARY_SHAPE),
                                    prompts.document_block(title, text), _summary)
     hints = _hint_names(text)
@@ -57,12 +68,11 @@ def compile_document(doc, source: SourceInfo, client, *, candidates: Candidates,
                 kind=kind, key=key or item["name"].lower(), title=title_line(item["name"]),
                 section=escape_markers(section.strip()), description=clip(one_line(section.splitlines()[0]), 160),
                 strong=True, overview=None))
-    tree = _summarised_tree(doc, client, sys, title) if getattr(doc, "tree", None) else None
     return Draft(
         source=source, title=title_line(summary["title"] or title), description=clip(one_line(summary["description"]), 160),
         key_points=[one_line(p) for p in summary["key_points"]], body=escape_markers(summary["summary"]),
         source_markdown=escape_markers(text), outline=[(e.level, one_line(e.title), e.page) for e in doc.outline],
-        tree=tree, contributions=contributions, warnings=list(doc.warnings), page_count=getattr(doc, "page_count", None),
+        tree=None, contributions=contributions, warnings=list(doc.warnings), page_count=getattr(doc, "page_count", None),
     )
 
 
@@ -91,24 +101,26 @@ def check_page(client, *, title: str, body: str, language: str = "en") -> list[d
 
 
 def _summarised_tree(doc, client, sys, title: str) -> dict:
-    """Node summaries bottom-up, one bounded call per node, siblings in parallel."""
+    """Node summaries bottom-up, one bounded call per node, siblings (top-level ones too) in parallel."""
     tree = doc.tree.to_dict()
     pages = doc.pages or doc.sections or []
 
     def text_of(node: dict) -> str:
         return "\n".join(pages[node["first_page"] - 1 : node["last_page"]])[: prompts.MAX_NODE_CHARS]
 
+    def summarise_all(nodes: list[dict]) -> None:
+        with ThreadPoolExecutor(max_workers=min(4, len(nodes))) as pool:
+            list(pool.map(summarise, nodes))
+
     def summarise(node: dict) -> None:
         children = node.get("children", [])
         if children:
-            with ThreadPoolExecutor(max_workers=min(4, len(children))) as pool:
-                list(pool.map(summarise, children))
+            summarise_all(children)
         answer = client.complete_json("node", sys("node", prompts.NODE_SHAPE),
                                       prompts.node_user(title, text_of(node), [c["summary"] for c in children]), _node)
         node["summary"] = clip(one_line(answer["summary"]), 400)
 
-    for child in tree.get("children", []) or [tree]:
-        summarise(child)
+    summarise_all(tree.get("children", []) or [tree])
     return tree
 
 

@@ -243,10 +243,10 @@ class LLMClient:
         openai = self._openai
         failure: Exception | None = None  # raised outside the handlers, so no openai exception is chained
         gate = self.gate
-        if gate is not None:
-            gate.wait()
         try:
             with self._slots, (gate.slot() if gate is not None else contextlib.nullcontext()):
+                if gate is not None:  # once the slot is ours: a pause may have begun while this call queued for it
+                    gate.wait()
                 raw = client.chat.completions.with_raw_response.create(**request)
                 completion = raw.parse()
                 headers = raw.headers

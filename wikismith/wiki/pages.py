@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 
 from wikismith.markdown import code_identifiers, headings
 from wikismith.wiki import frontmatter, scaffold
@@ -145,6 +146,7 @@ def replace_link_block(text: str, block: str) -> str | None:
     return text[:start] + block + text[end + 1 + len(LINKS_CLOSE):]
 
 
+@lru_cache(maxsize=16384)  # a catalogue node lists up to 150 pages and is rewritten whenever one of them changes
 def index_line(path: str, title: str, desc: str) -> str:
     line = f"- {link(target_of(path), title)}"
     return f"{line} - {' '.join(desc.split())}" if desc else line

@@ -125,6 +125,9 @@ def add(store, paths: list[str], *, dry_run: bool = False, progress: Progress | 
     except KeyboardInterrupt:
         interrupts.clear()
         report.interrupted = True  # the document in progress was not committed (its transaction rolled back)
+    finally:
+        if model is not None:
+            model.close()
     return report
 
 
@@ -146,7 +149,9 @@ def _add_in_parallel(store, files, limits, cfg, model, report, progress, workers
     else:
         from wikismith.llm.gate import ProcessGate
         from wikismith.ops.add.pool import LocalPool
+        from wikismith.ops.add.prepare import warm, worker_settings
 
+        warm(worker_settings(cfg) if model is not None else None, store.root)
         gate = ProcessGate(int(cfg.get("concurrency", 4))) if model is not None else None
         pool = LocalPool(workers, gate)
     with pool:

@@ -52,11 +52,12 @@ class ClusterPool:
         self.tasks[future] = task
         self.waiting.add(future)
 
-    def results(self) -> list[Prepared]:
+    def results(self, timeout: float | None = None) -> list[Prepared]:
+        """What is prepared: wait for at least one unless timeout is 0."""
         if not self.tasks:
             return []
         out = []
-        for future in self.waiting.next_batch(block=True):
+        for future in self.waiting.next_batch(block=timeout != 0):
             task = self.tasks.pop(future)
             try:
                 out.append(future.result())
@@ -76,6 +77,8 @@ class ClusterPool:
 
 def _prepare(task: Task, gate) -> Prepared:
     """What a Dask worker runs (bytes in, draft out); the worker's own environment holds any key."""
+    if gate is not None:
+        gate.bind()
     out = run(task, gate)
     if out.error and "daemonic processes are not allowed to have children" in out.error:
         out.error = f"{task.label}: cannot convert it on this worker; {DAEMON_HINT}"
@@ -93,6 +96,12 @@ class DaskGate(Gate):
         self._slots = Semaphore(max_leases=max(1, concurrency), name=f"{name}-slots", **bound)
         self._until = Variable(f"{name}-pause", client=client)
         self._until.set(0.0)
+
+    def bind(self) -> None:
+        """Find this worker's scheduler now, from the task's own thread: the Semaphore and the Variable look it up
+        on first use and keep it, and a thread the task starts (a long document's tree calls) cannot find it."""
+        self._slots.scheduler  # noqa: B018
+        self._until.client  # noqa: B018
 
     def _paused_until(self) -> float:
         return float(self._until.get())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from wikismith import clock
 from wikismith.errors import WikismithError
@@ -15,6 +15,9 @@ class Model:
         self.client = client
         self.language = language
         self.touched: dict[str, list[str]] = {}
+        self._early: dict[str, Future] = {}  # page -> (inputs, answer) of an overview asked ahead of the batch
+        self._early_pool: ThreadPoolExecutor | None = None
+        self._early_usage = None
 
     @classmethod
     def for_config(cls, cfg: dict, env: dict[str, str], *, connect: bool = True) -> "Model | None":
@@ -48,13 +51,28 @@ class Model:
         return draft, usage_since(self.client.usage, before)
 
     def note_sections(self, draft, mutation) -> None:
-        from wikismith.wiki import pages
-        from wikismith.wiki.slug import slugify
-
-        for c in draft.contributions:
-            path = pages.page_path(c.kind, slugify(c.key))
+        for c, path in zip(draft.contributions, page_paths(draft)):
             if path in mutation.writes:
                 self.touched.setdefault(path, []).append(c.section)
+
+    def refresh_early(self, view, paths) -> None:
+        """Ask now, in the background, for the overviews of these pages (ones no document still to apply will touch)
+        from the KB as it is. The batch after the documents takes an answer only if its inputs are still the same,
+        so this changes when calls are made, never what is written."""
+        def ask(path: str, written: tuple) -> tuple:
+            inputs = self._inputs(view, path, False, written)
+            return inputs, None if inputs is None else self._ask(inputs)
+
+        if self._early_pool is None:
+            self._early_pool = ThreadPoolExecutor(max_workers=self.client.settings.concurrency)
+            self._early_usage = self.client.usage.snapshot()  # these calls are the batch's
+        for path in paths:
+            self._early[path] = self._early_pool.submit(ask, path, tuple(self.touched[path]))
+
+    def close(self) -> None:
+        """Drop overview calls asked ahead and not begun (the command stopped before its batch)."""
+        if self._early_pool is not None:
+            self._early_pool.shutdown(wait=False, cancel_futures=True)
 
     def refresh_remaining(self, store, paths: list[str]) -> dict:
         """After a removal: each page's overview rewritten from the sections it has left (the first few)."""
@@ -70,22 +88,17 @@ class Model:
 
     def refresh_overviews(self, store, *, remaining: bool = False) -> dict:
         """One model call per touched page, from bounded input; then one transaction that sets them all."""
-        from wikismith.compile.llm_compiler import refresh_overview
-        from wikismith.wiki import frontmatter, sections
         from wikismith.wiki.merge import build_overview_mutation
 
-        before = self.client.usage.snapshot()
+        before = self._early_usage or self.client.usage.snapshot()
         view = store.view()
         fresh: dict[str, str] = {}
 
         def refresh(path: str) -> None:
-            text = view.read(path)
-            if text is not None:
-                meta, body = frontmatter.parse(text)
-                current = sections.parse_page(body).overview
-                fresh[path] = refresh_overview(self.client, title=str(meta.get("title", "")), overview=current,
-                                               sections=self.touched[path], language=self.language,
-                                               remaining=remaining)
+            inputs = self._inputs(view, path, remaining, tuple(self.touched[path]))
+            if inputs is not None:
+                asked, answer = self._early[path].result() if path in self._early else (None, None)
+                fresh[path] = answer if asked == inputs else self._ask(inputs)
 
         try:
             with ThreadPoolExecutor(max_workers=self.client.settings.concurrency) as pool:
@@ -94,6 +107,33 @@ class Model:
         except WikismithError as exc:
             return {"pages": 0, "failed": str(exc), "usage": usage_since(self.client.usage, before)}
         return {"pages": len(fresh), "usage": usage_since(self.client.usage, before)}
+
+    @staticmethod
+    def _inputs(view, path: str, remaining: bool, written: tuple) -> tuple | None:
+        """What an overview call for `path` is asked from: the page's title and overview now, and `written`, the
+        sections this command gave it. None when the page is gone."""
+        from wikismith.wiki import frontmatter, sections
+
+        text = view.read(path)
+        if text is None:
+            return None
+        meta, body = frontmatter.parse(text)
+        return str(meta.get("title", "")), sections.parse_page(body).overview, written, remaining
+
+    def _ask(self, inputs: tuple) -> str:
+        from wikismith.compile.llm_compiler import refresh_overview
+
+        title, overview, written, remaining = inputs
+        return refresh_overview(self.client, title=title, overview=overview, sections=list(written),
+                                language=self.language, remaining=remaining)
+
+
+def page_paths(draft) -> list[str]:
+    """The page each of the draft's contributions goes to."""
+    from wikismith.wiki import pages
+    from wikismith.wiki.slug import slugify
+
+    return [pages.page_path(c.kind, slugify(c.key)) for c in draft.contributions]
 
 
 def usage_since(usage, before) -> dict:

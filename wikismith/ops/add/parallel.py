@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from wikismith.errors import WikismithError
 from wikismith.ops.add import FileOutcome, Item, os_reason
 from wikismith.ops.add.files import read_source
-from wikismith.ops.add.prepare import Prepared, Task
+from wikismith.ops.add.model import page_paths
+from wikismith.ops.add.prepare import Prepared, Task, worker_settings
 from wikismith.store import interrupts
 
 WINDOW_PER_WORKER = 4
@@ -48,6 +49,8 @@ class Owner:
         self.ready: dict[int, _Ready] = {}
         self.held: dict[int, tuple[bytes, object, str | None]] = {}  # index -> (bytes, SourceInfo, adopt) while out
         self.prepared = 0
+        self.asked: set[str] = set()  # pages whose overview call went out ahead of the batch
+        self.coming: dict[int, set[str]] | None = None  # once all are prepared: document -> pages its draft goes to
 
     def run(self) -> None:
         total = len(self.files)
@@ -62,6 +65,11 @@ class Owner:
                 applied += 1
                 if interrupts.pending():  # Ctrl-C during that apply: it is committed; stop here
                     raise KeyboardInterrupt
+                # Workers that finished during that apply wait for us: hand them their next trip before the next
+                # apply, or a run of ready documents would keep every worker idle (the applier is the bottleneck).
+                for p in self.pool.results(timeout=0):
+                    self._received(p)
+                self._overviews_ahead()
                 continue
             for p in self.pool.results():
                 self._received(p)
@@ -115,10 +123,24 @@ class Owner:
         """The second trip of a model add: the document with the candidate pages the KB has for it now."""
         view = self.store.view()
         _data, source, _adopt = self.held[i]
-        model_cfg = {k: v for k, v in self.cfg.items() if k not in ("api_key",)}
         self.pool.submit(Task(p.index, self.files[i], source, self.limits, "model", doc=p.doc,
                               candidates=view.candidates(p.hints), agents_md=view.read("wiki/AGENTS.md") or "",
-                              model=model_cfg, env_root=self.env_root), first=True)
+                              model=worker_settings(self.cfg), env_root=self.env_root), first=True)
+
+    def _overviews_ahead(self) -> None:
+        """Once every document is prepared (the workers make no more calls), a page that no document still to apply
+        contributes to is as the overview batch will find it: its call can go out now, beside the last applies."""
+        if self.model is None or self.prepared < len(self.files):
+            return
+        if self.coming is None:  # every draft is known from now on: the pages each one still to apply goes to
+            self.coming = {i: set(page_paths(r.prepared.draft)) for i, r in self.ready.items()
+                           if r.prepared is not None and r.prepared.draft is not None}
+        for i in [i for i in self.coming if i not in self.ready]:
+            del self.coming[i]
+        coming = set().union(*self.coming.values())
+        ahead = [path for path in self.model.touched if path not in coming and path not in self.asked]
+        self.asked.update(ahead)
+        self.model.refresh_early(self.store.view(), ahead)
 
     # -- after: apply in input order -------------------------------------------------------------------------------
 

@@ -78,6 +78,25 @@ def run(task: Task, gate=None) -> Prepared:
     return out
 
 
+def warm(model: dict | None = None, env_root: str | None = None) -> None:
+    """Load in this process what every worker would otherwise load for itself on its first document (the phrase
+    tables and wordfreq; with `model`, the settings a worker is sent, the OpenAI library and the worker's client,
+    not yet connected: over a second of CPU in all), so that forked workers inherit it and N workers do not pay it
+    N times at once on a machine with fewer cores."""
+    from wikismith.compile.commonness import zipf
+    from wikismith.compile.llm_compiler import hints_for
+
+    hints_for("Warm up: the Python Language Reference describes `asyncio` event loops.")
+    zipf("buffer0")  # a word that is not plain lower-case letters goes through wordfreq itself (0.8 s to import)
+    if model is not None:
+        _client_for(model, env_root)._connect()
+
+
+def worker_settings(cfg: dict) -> dict:
+    """The KB's settings as a worker gets them: without the key."""
+    return {k: v for k, v in cfg.items() if k != "api_key"}
+
+
 def _convert(task: Task):
     from wikismith.ingest import ConversionError, convert
 
@@ -100,15 +119,20 @@ _clients: dict = {}  # one client per worker process and model settings, so conn
 
 
 def _client(task: Task, gate):
+    client = _client_for(task.model, task.env_root)
+    client.gate = gate
+    return client
+
+
+def _client_for(model: dict, env_root: str | None):
     from wikismith import envfile
     from wikismith.llm import client_for
 
-    env = envfile.environment(task.env_root) if task.env_root else dict(os.environ)
-    key = (tuple(sorted((k, str(v)) for k, v in task.model.items())), task.env_root)
+    key = (tuple(sorted((k, str(v)) for k, v in model.items())), env_root)
     client = _clients.get(key)
     if client is None:
-        client = _clients[key] = client_for(task.model, env)
-    client.gate = gate
+        env = envfile.environment(env_root) if env_root else dict(os.environ)
+        client = _clients[key] = client_for(model, env)
     return client
 
 
