@@ -73,13 +73,17 @@ def run_clean(fn: Callable[[], None], root: str) -> tuple[int, list[tuple[str, b
 # A workload whose change is made by a server process it starts (bench/serverproc.py) reads the fault spec of its
 # run here, hands it to that process, and reports back what the process passed and recorded (report_remote).
 current_spec: str | None = None
+# Set in the power-cut mode's recorded run (bench/powercut.py): the folder for the database snapshots of such a
+# process, which then records its file-system operations too; they come back through report_remote.
+record_snapshots: str | None = None
 _remote: dict = {}
 
 
 def report_remote(payload: dict) -> None:
-    """The checkpoints a server process passed (their trace, when counting) and the states it recorded."""
+    """The checkpoints a server process passed (their trace, when counting) and the states it recorded; when it
+    recorded its file-system operations, those and their marks."""
     _remote.update(passed=payload["passed"], trace=[tuple(t) for t in payload["trace"]],
-                   states=list(payload["states"]))
+                   states=list(payload["states"]), ops=payload.get("ops"), marks=payload.get("marks", []))
 
 
 def _fork(fn: Callable[[], None], spec: str | None, states_of: str | None) -> tuple[int, dict]:

@@ -1,9 +1,10 @@
 """The power-cut mode of the crash bench: what a KB holds after the power fails at any file-system operation.
 
 A clean run of the workload records every operation the facade performs (store/fstrace.py) and a copy of the
-database after each SQLite commit. A cut point is one of those operations: the power fails just before it. The
-state a cut can leave is built from the before-state by replaying the operations issued before it, under this
-model of the disk (ext4 `data=ordered` or stricter, taken at its weakest):
+database after each SQLite commit (in the server process, for a workload whose change a server process makes). A
+cut point is one of those operations: the power fails just before it. The state a cut can leave is built from the
+before-state by replaying the operations issued before it, under this model of the disk (ext4 `data=ordered` or
+stricter, taken at its weakest):
 
 - Metadata operations (create, rename, link, unlink, mkdir, rmdir) reach the disk as a prefix, in program order:
   any prefix at least as long as the last one made durable by an fsync of its folder (of either folder of a rename
@@ -34,6 +35,7 @@ import tempfile
 import traceback
 from dataclasses import dataclass
 
+from bench import crashkit
 from bench.crashkit import Bench, Outcome, Workload, _quiet, _tally, clone, judge, recover
 from wikismith.store import chat, fstrace, layout, txn
 
@@ -73,12 +75,15 @@ def _record(fn, root: str, workdir: str, *, marked: bool = False) -> Recording:
             os.dup2(quiet, 2)
             if marked:
                 marks = _mark_states()
+            crashkit.record_snapshots = copies
             fstrace.start(copies)
             fn()
         except BaseException:
             code = 1
         finally:
             ops = fstrace.stop()
+            if crashkit._remote.get("ops") is not None:  # the change was made by a server process (serverwork.py)
+                ops, marks = crashkit._remote["ops"], crashkit._remote["marks"]
             with open(os.path.join(out, "ops.pickle"), "wb") as fh:
                 pickle.dump((ops, marks), fh)
             os._exit(code)

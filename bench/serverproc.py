@@ -5,7 +5,9 @@ environment as any run of wikismith reads it.
 Two things are added for the bench, both outside the command: with WIKISMITH_BENCH_STATES=ROOT, the KB's state is
 recorded after every transaction the process commits (as the bench records it for in-process workloads); and with
 WIKISMITH_BENCH_REPORT=FILE, when the process ends normally, FILE receives the checkpoints it passed (and their
-trace, when counting) and those states, as JSON. A process killed at a checkpoint writes nothing.
+trace, when counting) and those states, as JSON. A process killed at a checkpoint writes nothing. When the process
+records its file-system operations (store/fstrace.py's WIKISMITH_FS_RECORD, for the power-cut mode), the report
+also gives how many had been issued after each transaction (the marks of bench/powercut.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from wikismith.store import faults, snapshot, txn  # noqa: E402
+from wikismith.store import faults, fstrace, snapshot, txn  # noqa: E402
 
 STATES_ENV = "WIKISMITH_BENCH_STATES"
 REPORT_ENV = "WIKISMITH_BENCH_REPORT"
@@ -25,28 +27,31 @@ REPORT_ENV = "WIKISMITH_BENCH_REPORT"
 
 def main() -> None:
     states: list[dict] = []
+    marks: list[int] = []
     root = os.environ.get(STATES_ENV)
-    if root:
-        real = txn.apply
+    real = txn.apply
 
-        def recording(*args, **kwargs):
-            result = real(*args, **kwargs)
+    def recording(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if fstrace.ops is not None:
+            marks.append(len(fstrace.ops))
+        if root:
             states.append(snapshot.state(root))
-            return result
+        return result
 
-        txn.apply = recording
+    txn.apply = recording
     target = os.environ.get(REPORT_ENV)
     if target:
-        atexit.register(_report, target, states)
+        atexit.register(_report, target, states, marks)
     from wikismith.cli import main as cli_main
 
     cli_main(sys.argv[1:])
 
 
-def _report(target: str, states: list[dict]) -> None:
+def _report(target: str, states: list[dict], marks: list[int]) -> None:
     plan = faults.active
     payload = {"passed": plan.passed if plan else 0, "trace": plan.trace if plan and plan.trace else [],
-               "states": states}
+               "states": states, "marks": marks}
     with open(target, "w", encoding="utf-8") as fh:
         json.dump(payload, fh)
 

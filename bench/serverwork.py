@@ -1,7 +1,8 @@
 """Crash workloads whose change is made by a real server process: the bench's run sends one request to
 `wikismith mcp` (JSON-RPC over stdio) or `wikismith serve` (HTTP), and the fault spec of the run goes into THAT
 process's environment, so the server is the process killed, torn or failed at the checkpoint. What it passed and
-the states it committed come back through bench/serverproc.py's report."""
+the states it committed come back through bench/serverproc.py's report; in the power-cut mode's recorded run, also
+the file-system operations it recorded (store/fstrace.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import tempfile
 
 from bench import crashkit
 from bench.serverproc import REPORT_ENV, STATES_ENV
-from wikismith.store import faults
+from wikismith.store import faults, fstrace
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,7 +26,7 @@ class Server:
     def __init__(self, root: str, args: list[str], **popen):
         fd, self.report = tempfile.mkstemp(prefix="crash-server-", suffix=".json")
         os.close(fd)
-        env = {k: v for k, v in os.environ.items() if k not in (faults.ENV, STATES_ENV)}
+        env = {k: v for k, v in os.environ.items() if k not in (faults.ENV, STATES_ENV, fstrace.ENV)}
         env.update({REPORT_ENV: self.report, "WIKISMITH_FSYNC": "off",
                     "PYTHONPATH": REPO + os.pathsep + env.get("PYTHONPATH", "")})
         spec = crashkit.current_spec
@@ -33,6 +34,11 @@ class Server:
             env[faults.ENV] = spec
         if spec and "count" in spec:
             env[STATES_ENV] = root  # the clean run: record the state after every transaction
+        self.ops = None
+        if crashkit.record_snapshots:  # the power-cut mode's recorded run
+            fd, self.ops = tempfile.mkstemp(prefix="crash-server-ops-", suffix=".jsonl")
+            os.close(fd)
+            env.update({fstrace.ENV: self.ops, fstrace.SNAPSHOTS_ENV: crashkit.record_snapshots})
         self.proc = subprocess.Popen([sys.executable, "-m", "bench.serverproc", "--kb", root, *args], cwd=REPO,
                                      env=env, stderr=subprocess.DEVNULL, **popen)
 
@@ -46,9 +52,14 @@ class Server:
             with open(self.report, encoding="utf-8") as fh:
                 text = fh.read()
             if text:
-                crashkit.report_remote(json.loads(text))
+                payload = json.loads(text)
+                if self.ops:
+                    payload["ops"] = fstrace.load(self.ops)
+                crashkit.report_remote(payload)
         finally:
-            os.unlink(self.report)
+            for path in (self.report, self.ops):
+                if path:
+                    os.unlink(path)
 
 
 def mcp_tool(root: str, flags: list[str], tool: str, arguments: dict) -> None:

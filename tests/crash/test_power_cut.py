@@ -14,6 +14,7 @@ from wikismith.store import db, fs, layout, platform
 
 CI_SAMPLE = 30
 CI_WORKLOADS = ("store-two-changes", "remove-shared-concepts", "undo-remove")
+SERVER_SAMPLE = 10  # the recorded run and the two clean runs each start a server: about 3 s of imports
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +30,17 @@ def test_every_sampled_power_cut_state_recovers(workload, tmp_path):
                                    seed=20261202)
     assert counts["cut_points"] == counts["operations"] + 1 > 20
     assert counts["states_run"] == min(CI_SAMPLE, counts["states_allowed"]) == outcome.states
+    assert outcome.survived == outcome.states, outcome.failures[:5]
+
+
+def test_a_change_made_by_a_server_process_is_recorded_there(tmp_path):
+    """The change is made by a `wikismith serve` process, not by the bench's child sending the request: its
+    operations, commits and database snapshots must be recorded in that process (bench/serverwork.py), or the
+    recorded run reaches no state and the mode raises."""
+    outcome, counts = powercut.run(WORKLOADS["rest-remove"](), jobs=1, tmp=str(tmp_path), sample=SERVER_SAMPLE,
+                                   seed=20261202)
+    assert counts["operations"] > 20 and counts["states_allowed"] > SERVER_SAMPLE
+    assert counts["states_run"] == SERVER_SAMPLE == outcome.states
     assert outcome.survived == outcome.states, outcome.failures[:5]
 
 

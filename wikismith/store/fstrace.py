@@ -2,7 +2,8 @@
 
 Off by default: `ops` stays None and each operation of store/fs.py costs one attribute test. The bench turns it on
 in the child it runs (`start`), or `WIKISMITH_FS_RECORD=FILE` records a whole process into FILE (JSON lines, data in
-hex) at exit. One operation is a tuple, in program order:
+hex; `load` reads it back) at exit, with the database snapshots below in `WIKISMITH_FS_SNAPSHOTS=DIR` when that is
+set. One operation is a tuple, in program order:
 
     ("create", path)            a new, empty file gets a name (metadata)
     ("write", path, data)       bytes appended to the file's content (a file is only ever written at its end)
@@ -26,6 +27,7 @@ import os
 import shutil
 
 ENV = "WIKISMITH_FS_RECORD"
+SNAPSHOTS_ENV = "WIKISMITH_FS_SNAPSHOTS"
 METADATA = frozenset({"create", "rename", "link", "unlink", "mkdir", "rmdir"})
 
 ops: list[tuple] | None = None
@@ -71,6 +73,13 @@ def _dump_at_exit(target: str) -> None:
             fh.write(json.dumps([x.hex() if isinstance(x, bytes) else x for x in op]) + "\n")
 
 
+def load(path: str) -> list[tuple]:
+    """The operations a process recorded into `path` (WIKISMITH_FS_RECORD), as `ops` held them."""
+    with open(path, encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh]
+    return [(row[0], row[1], bytes.fromhex(row[2])) if row[0] == "write" else tuple(row) for row in rows]
+
+
 if os.environ.get(ENV):
-    start()
+    start(os.environ.get(SNAPSHOTS_ENV))
     atexit.register(_dump_at_exit, os.environ[ENV])
