@@ -173,8 +173,10 @@ def add_mixed_folder() -> Workload:
     inbox = _inbox(MIXED)
     _memoize_conversions()
     _prewarm(inbox)
-    return Workload("add-folder-5-mixed", _kb_with_generated(0, inbox), lambda root: _cli("--kb", root, "add", inbox),
-                    warm=True)
+    # The serial folder add (--jobs 1, or a one-core machine); the worker pool has its own workload, and forking it
+    # in every state of this one made it the slowest test of CI on two busy cores.
+    return Workload("add-folder-5-mixed", _kb_with_generated(0, inbox),
+                    lambda root: _cli("--kb", root, "add", "--jobs", "1", inbox), warm=True)
 
 
 WORKLOADS.update({
