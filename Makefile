@@ -7,17 +7,22 @@ LOCKVENV ?= /tmp/wikismith-lock
 
 .PHONY: demo test chromium crash-bench overhead-bench ingest-bench tokens-bench startup-bench maintain-bench quality-bench serve-bench bench lock clean
 
+# Environments are filled by uv, from the same pinned lock files: on a fresh machine it builds both in about a
+# minute where pip took five, which was a fifth of CI's time budget.
+UV_VERSION := 0.9.0
+UV := $(BIN)/uv pip install -q
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q uv==$(UV_VERSION)
 
 $(VENV)/.runtime: requirements.lock pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -r requirements.lock
-	$(BIN)/pip install -q --no-deps --config-settings editable_mode=compat -e .
+	$(UV) --python $(BIN)/python -r requirements.lock
+	$(UV) --python $(BIN)/python --no-deps -C editable_mode=compat -e .
 	touch $@
 
 $(VENV)/.dev: requirements-dev.lock $(VENV)/.runtime
-	$(BIN)/pip install -q -r requirements-dev.lock
+	$(UV) --python $(BIN)/python -r requirements-dev.lock
 	touch $@
 
 demo: $(VENV)/.runtime
@@ -29,11 +34,10 @@ demo: $(VENV)/.runtime
 
 # The optional LiteLLM route pins other versions of shared packages, so it gets an environment of its own.
 LITE := .venv-litellm
-$(LITE)/.installed: requirements-litellm.lock pyproject.toml
+$(LITE)/.installed: requirements-litellm.lock pyproject.toml | $(BIN)/python
 	$(PYTHON) -m venv $(LITE)
-	$(LITE)/bin/python -m pip install -q --upgrade pip
-	$(LITE)/bin/pip install -q -r requirements-litellm.lock
-	$(LITE)/bin/pip install -q --no-deps --config-settings editable_mode=compat -e .
+	$(UV) --python $(LITE)/bin/python -r requirements-litellm.lock
+	$(UV) --python $(LITE)/bin/python --no-deps -C editable_mode=compat -e .
 	touch $@
 
 # The browser test drives Debian's Chromium (never a browser downloaded at run time).

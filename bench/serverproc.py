@@ -1,6 +1,7 @@
 """A wikismith server process for the crash bench: `python -m bench.serverproc ARGS` runs `wikismith ARGS` (e.g.
 `--kb ROOT mcp --allow-writes`), the real command in a process of its own, with WIKISMITH_FAULTS in its
-environment as any run of wikismith reads it.
+environment as any run of wikismith reads it. The bench forks it from a process that has imported the server
+already (bench/serverwork.py) and calls `main(argv)` there, reading the same environment variables.
 
 Two things are added for the bench, both outside the command: with WIKISMITH_BENCH_STATES=ROOT, the KB's state is
 recorded after every transaction the process commits (as the bench records it for in-process workloads); and with
@@ -25,7 +26,7 @@ STATES_ENV = "WIKISMITH_BENCH_STATES"
 REPORT_ENV = "WIKISMITH_BENCH_REPORT"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     states: list[dict] = []
     marks: list[int] = []
     root = os.environ.get(STATES_ENV)
@@ -45,7 +46,7 @@ def main() -> None:
         atexit.register(_report, target, states, marks)
     from wikismith.cli import main as cli_main
 
-    cli_main(sys.argv[1:])
+    cli_main(sys.argv[1:] if argv is None else argv)
 
 
 def _report(target: str, states: list[dict], marks: list[int]) -> None:

@@ -53,7 +53,7 @@ def _registry_findings(root: str, conn: sqlite3.Connection) -> list[Finding]:
     for path in sorted(registered):
         if not os.path.isfile(os.path.join(root, path)):
             found.append(Finding("pages", f"{path} is registered but missing on disk"))
-    for rel in _files_under(root, layout.WIKI):
+    for rel in layout.files_under(root, layout.WIKI, hidden=False):
         name = rel.rsplit("/", 1)[-1]
         if name.startswith("."):
             found.append(Finding("pages", f"{rel} is a leftover temporary file"))
@@ -64,7 +64,7 @@ def _registry_findings(root: str, conn: sqlite3.Connection) -> list[Finding]:
     for path in sorted(raw):
         if not os.path.isfile(os.path.join(root, path)):
             found.append(Finding("documents", f"{path} is registered but missing on disk"))
-    for rel in _files_under(root, layout.RAW, hidden=True):
+    for rel in layout.files_under(root, layout.RAW):
         if rel not in raw:
             found.append(Finding("documents", f"{rel} is on disk but no document names it"))
     orphan_fts = conn.execute("SELECT count(*) FROM pages_fts WHERE rowid NOT IN (SELECT id FROM pages)").fetchone()[0]
@@ -79,15 +79,6 @@ def _registry_findings(root: str, conn: sqlite3.Connection) -> list[Finding]:
     if stray_links:
         found.append(Finding("index", f"{stray_links} link rows belong to no page"))
     return found
-
-
-def _files_under(root: str, top: str, *, hidden: bool = False) -> list[str]:
-    """KB-relative paths of the files under `top`, sorted; folders starting with "." are skipped unless hidden."""
-    out = []
-    for folder, dirs, files in os.walk(os.path.join(root, top)):
-        dirs[:] = sorted(d for d in dirs if hidden or not d.startswith("."))
-        out += [os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/") for name in sorted(files)]
-    return out
 
 
 @dataclass(frozen=True)

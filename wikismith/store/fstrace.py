@@ -80,6 +80,11 @@ def load(path: str) -> list[tuple]:
     return [(row[0], row[1], bytes.fromhex(row[2])) if row[0] == "write" else tuple(row) for row in rows]
 
 
+def record_process(target: str, snapshots: str | None = None) -> None:
+    """Record every operation of this process from now on, into `target` when it exits."""
+    start(snapshots)
+    atexit.register(_dump_at_exit, target)
+
+
 if os.environ.get(ENV):
-    start(os.environ.get(SNAPSHOTS_ENV))
-    atexit.register(_dump_at_exit, os.environ[ENV])
+    record_process(os.environ[ENV], os.environ.get(SNAPSHOTS_ENV))

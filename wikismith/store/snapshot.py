@@ -13,14 +13,8 @@ _hash_cache: dict[tuple[int, int, int, int], str] = {}
 
 
 def file_hashes(root: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for top in (layout.RAW, layout.WIKI):
-        base = os.path.join(root, top)
-        for folder, dirs, files in os.walk(base):
-            dirs.sort()
-            for name in files:
-                path = os.path.join(folder, name)
-                found[os.path.relpath(path, root).replace(os.sep, "/")] = _sha256(path)
+    found = {rel: _sha256(os.path.join(root, rel)) for top in (layout.RAW, layout.WIKI)
+             for rel in layout.files_under(root, top)}
     return dict(sorted(found.items()))
 
 

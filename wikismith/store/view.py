@@ -148,11 +148,7 @@ class KBView:
 
     def files_under(self, rel: str) -> list[str]:
         """KB-relative paths of the files under a folder, sorted."""
-        found = []
-        for folder, dirs, files in os.walk(self.path(rel)):
-            dirs.sort()
-            found += [os.path.relpath(os.path.join(folder, n), self.root).replace(os.sep, "/") for n in sorted(files)]
-        return found
+        return layout.files_under(self.root, rel)
 
     def index_rows(self) -> list[tuple[str, str, str, str]]:
         return self.conn.execute("SELECT kind, path, title, description FROM pages ORDER BY kind, path").fetchall()
