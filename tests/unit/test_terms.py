@@ -165,3 +165,12 @@ def test_a_single_adjective_is_no_key_phrase_but_a_plural_noun_with_its_ending_i
     keys = {p.key for p in extract.key_phrases(" ".join(sentences * 3), limit=30)}
     assert "idiomatic" not in keys
     assert "primitive" in keys
+
+
+def test_a_usual_section_name_is_no_topic():
+    text = ("# Frobnicators\n\nFrobnicator widgets spin. Frobnicator widgets turn. Frobnicator widgets stop.\n\n"
+            "## Reference Implementation\n\nThe reference implementation is small. A reference implementation "
+            "exists. We keep the reference implementation here. The reference implementation runs.\n")
+    keys = {c.key for c in _draft(text).contributions if c.kind == "concept"}
+    assert "frobnicator widget" in keys
+    assert "reference implementation" not in keys

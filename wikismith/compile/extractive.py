@@ -9,7 +9,7 @@ from __future__ import annotations
 from wikismith.compile import extract
 from wikismith.compile.acronyms import expansions, modifiers
 from wikismith.compile.lexicon import titleish
-from wikismith.compile.phrases import Phrase
+from wikismith.compile.phrases import Phrase, usual_section_keys
 from wikismith.compile.terms import called_terms, emphasized_terms, heading_terms, synonyms, title_terms
 from wikismith.compile.draft import Contribution, Draft, SourceInfo
 from wikismith.compile.entities import Entity
@@ -130,8 +130,8 @@ def compile_document(doc, source: SourceInfo) -> Draft:
     topics = [p for p in phrases if p.key not in named and _variant_of(p.key, keys) is None]
     for kind, items in (("concept", topics), ("entity", names)):
         for rank, item in enumerate(items):
-            if kind == "concept" and item.key in other_names:
-                continue
+            if kind == "concept" and (item.key in other_names or item.key in usual_section_keys()):
+                continue  # skipped in place, not removed: no phrase moves up into the strong ranks for it
             best = extract.best_sentences_for(text, item.key, n=3)
             if not best and getattr(item, "kind", "") == "person":
                 best = [f"An author of {one_line(title)}."]

@@ -65,6 +65,15 @@ remark corollary exercise solution chapter page abbildung bemerkung beweis beisp
 aufgabe lösung kapitel abschnitt seite teil fall art weise tabelle übung
 """.split())
 
+# The names of the usual sections of a document genre (a PEP's "Motivation" or "Reference Implementation", a
+# paper's "Introduction"): the structure of a document, not what it is about.
+USUAL_SECTIONS = frozenset({
+    "abstract", "motivation", "rationale", "specification", "introduction", "summary", "overview", "background",
+    "examples", "example", "conclusion", "discussion", "implementation", "appendix", "acknowledgements",
+    "acknowledgments", "references", "copyright", "footnotes", "resources", "open issues", "rejected ideas",
+    "backwards compatibility", "reference implementation", "security implications", "how to teach this",
+    "terminology"})
+
 ABBREVIATIONS = frozenset("""
 e.g i.e etc vs cf al approx ca fig figs eq eqs no nos nr mr mrs ms dr prof sr jr st inc ltd co corp dept est vol
 pp ch sec resp z.b d.h u.a bzw usw vgl bspw ggf evtl inkl s.o s.u sog bzgl

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from wikismith.compile.analysis import TOKEN, Unit, analyse
 from wikismith.compile.commonness import zipf
-from wikismith.compile.lexicon import GENERIC, STOP, normalize, stem, titleish
+from wikismith.compile.lexicon import GENERIC, STOP, USUAL_SECTIONS, normalize, stem, titleish
 
 
 @dataclass(frozen=True)
@@ -218,6 +218,12 @@ def _rank(stats: _Stats, limit: int, german: bool) -> list[Phrase]:
         display = titleish(surface.lower() if surface.isupper() else surface)
         chosen.append(Phrase(key, " ".join(display.split()), -neg, stats.count[key]))
     return chosen
+
+
+@lru_cache(maxsize=1)
+def usual_section_keys() -> frozenset[str]:
+    """The keys of the usual section names ("reference implementation"): never a topic, whatever their rank."""
+    return frozenset(normalize(s) for s in USUAL_SECTIONS)
 
 
 RARITY_WEIGHT = 1.0

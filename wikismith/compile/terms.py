@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from wikismith.compile.analysis import analyse
 from wikismith.compile.commonness import zipf
-from wikismith.compile.lexicon import STOP, normalize, titleish
+from wikismith.compile.lexicon import STOP, USUAL_SECTIONS, normalize, titleish
 from wikismith.compile.phrases import _ED_OK, _LY_NOUNS, never_a_noun
 from wikismith.compile.textutil import MAX_CHARS
 from wikismith.markdown import fence_closes, fence_opening
@@ -198,7 +198,7 @@ def heading_terms(text: str) -> tuple[Term, ...]:
         words = surface.split()
         if not words or not _is_term(surface) or len(words) > 4 or words[0].lower().endswith("ing") and len(words) > 1:
             continue
-        if unit.section in _USUAL_SECTIONS:
+        if unit.section in USUAL_SECTIONS:
             continue
         key = normalize(surface)
         if len(words) == 1 and key == surface.lower():
@@ -212,11 +212,6 @@ def heading_terms(text: str) -> tuple[Term, ...]:
     return tuple(out)
 
 
-_USUAL_SECTIONS = {"abstract", "motivation", "rationale", "specification", "introduction", "summary", "overview",
-                   "background", "examples", "example", "conclusion", "discussion", "implementation", "appendix",
-                   "acknowledgements", "acknowledgments", "references", "copyright", "footnotes", "resources",
-                   "open issues", "rejected ideas", "backwards compatibility", "reference implementation",
-                   "security implications", "how to teach this", "terminology"}
 
 
 TITLE_USES = 2  # a noun phrase of the title must recur this often in the text to be a topic
