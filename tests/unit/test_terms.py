@@ -174,3 +174,12 @@ def test_a_usual_section_name_is_no_topic():
     keys = {c.key for c in _draft(text).contributions if c.kind == "concept"}
     assert "frobnicator widget" in keys
     assert "reference implementation" not in keys
+
+
+def test_a_bold_word_opening_a_list_item_is_its_label_not_a_term():
+    text = ("Sections often found in documentation:\n\n- **Panics**: the cases in which the function panics.\n"
+            "- **Safety**: why the function is unsafe.\n\nA function panics when it must. Panics are rare. "
+            "Safety first, safety always. Then _lifetimes_ follow; lifetimes are regions.\n")
+    keys = {t.key for t in emphasized_terms(text)}
+    assert "lifetime" in keys
+    assert "panic" not in keys and "safety" not in keys

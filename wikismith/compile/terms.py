@@ -100,6 +100,16 @@ def _run_in_heading(prose: str, m: re.Match) -> bool:
     return prose[start : end if end >= 0 else len(prose)].strip().rstrip(":.") == m.group()
 
 
+_LIST_MARK = re.compile(r"(?:\A|\s)(?:[-*+]|\d+[.)])\s\Z")
+
+
+def _list_label(prose: str, m: re.Match) -> bool:
+    """One word set in bold or italics where a list item opens, before a colon ("- **Errors**: If the function
+    returns…"), is the item's label, as a bold paragraph is a heading: not a term the document introduces."""
+    return " " not in m.group(2) and prose.startswith(":", m.end()) and bool(
+        _LIST_MARK.search(prose[max(0, m.start() - 6) : m.start()]))
+
+
 @lru_cache(maxsize=8)
 def emphasized_terms(text: str) -> tuple[Term, ...]:
     """The terms the document emphasises (single words: and uses again), in order of first emphasis."""
@@ -108,7 +118,7 @@ def emphasized_terms(text: str) -> tuple[Term, ...]:
     for pattern in _EMPHASIS:
         for m in pattern.finditer(prose):
             surface = " ".join(m.group(2).split())
-            if _is_term(surface) and not _run_in_heading(prose, m):
+            if _is_term(surface) and not _run_in_heading(prose, m) and not _list_label(prose, m):
                 key = normalize(surface)
                 if key:
                     surfaces.setdefault(key, Counter())[surface] += 1
