@@ -183,3 +183,11 @@ def test_a_bold_word_opening_a_list_item_is_its_label_not_a_term():
     keys = {t.key for t in emphasized_terms(text)}
     assert "lifetime" in keys
     assert "panic" not in keys and "safety" not in keys
+
+
+def test_an_emphasised_word_before_a_noun_stresses_a_modifier():
+    text = ("A class that names the protocol is an *explicit* subclass of it. We prefer the explicit. An explicit "
+            "base is clear. A *vector* allows growth. Vectors grow. The vector is full.\n")
+    keys = {t.key for t in emphasized_terms(text)}
+    assert "vector" in keys
+    assert "explicit" not in keys

@@ -110,11 +110,32 @@ def _list_label(prose: str, m: re.Match) -> bool:
         _LIST_MARK.search(prose[max(0, m.start() - 6) : m.start()]))
 
 
+_DETERMINER = {"a", "an", "the", "some", "any", "no", "each", "every", "this", "that", "these", "those", "its",
+               "their", "our", "your", "his", "her", "my"}
+_NEXT_WORD = re.compile(r" ([a-z][\w’'-]*)")
+
+
+def _modifier(prose: str, hits: list[re.Match]) -> bool:
+    """One emphasised word between a determiner and a noun ("an *explicit* subclass", "some _unknown_ number"),
+    every time it is emphasised, stresses a modifier: it is no term. A term stands before a verb ("a _vector_
+    allows"), a little word or a stop ("_Yanking_ a version", "_Null_ is")."""
+    for m in hits:
+        before = prose[max(0, m.start() - 12) : m.start()].split()
+        after = _NEXT_WORD.match(prose, m.end())
+        if not (before and before[-1].lower() in _DETERMINER and after):
+            return False
+        word = after.group(1)
+        if word in STOP or (word.endswith("s") and not word.endswith(("ss", "us", "is"))):
+            return False
+    return True
+
+
 @lru_cache(maxsize=8)
 def emphasized_terms(text: str) -> tuple[Term, ...]:
     """The terms the document emphasises (single words: and uses again), in order of first emphasis."""
     prose = _CODE_SPAN.sub(" ", _prose(text))
     surfaces: dict[str, Counter[str]] = {}
+    hits: dict[str, list[re.Match]] = {}
     for pattern in _EMPHASIS:
         for m in pattern.finditer(prose):
             surface = " ".join(m.group(2).split())
@@ -122,6 +143,7 @@ def emphasized_terms(text: str) -> tuple[Term, ...]:
                 key = normalize(surface)
                 if key:
                     surfaces.setdefault(key, Counter())[surface] += 1
+                    hits.setdefault(key, []).append(m)
     if not surfaces:
         return ()
     a = analyse(text)
@@ -132,7 +154,7 @@ def emphasized_terms(text: str) -> tuple[Term, ...]:
         if " " not in key:
             word = next(iter(forms)).lower()
             adjective_or_verb = never_a_noun(text, key) and not word.endswith(_NOUN_END)
-            if word not in a.lower_words or word in infinitives or adjective_or_verb:
+            if word not in a.lower_words or word in infinitives or adjective_or_verb or _modifier(prose, hits[key]):
                 continue  # never written in lower case: a name ("Rust", "TOML"); after "to": a verb ("choose")
         needle = f" {key} "
         count = sum(u.norm.count(needle) for u in units if not u.skip)
