@@ -191,3 +191,10 @@ def test_an_emphasised_word_before_a_noun_stresses_a_modifier():
     keys = {t.key for t in emphasized_terms(text)}
     assert "vector" in keys
     assert "explicit" not in keys
+
+
+def test_plus_and_minus_join_phrases_as_and_does():
+    text = ("The function returns the parameter plus 2, not the parameter plus 10 or the parameter minus 50. "
+            "A parameter is a value. Parameters are inputs. Each parameter counts.\n")
+    keys = {p.key for p in extract.key_phrases(text, limit=30)}
+    assert not any("plus" in k or "minus" in k for k in keys)

@@ -35,6 +35,7 @@ mention mentioned necessary note noted number often particular particularly poin
 provided rather real reason related relatively require required requires result return returns returned right
 set simple small specific specified state still suggest suggested support supported supports thing think
 though true false typically unfortunately unless usual whatever word words work works would write writing written
+plus minus
 """.split())
 
 STOP_DE = frozenset("""
