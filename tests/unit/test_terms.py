@@ -198,3 +198,13 @@ def test_plus_and_minus_join_phrases_as_and_does():
             "A parameter is a value. Parameters are inputs. Each parameter counts.\n")
     keys = {p.key for p in extract.key_phrases(text, limit=30)}
     assert not any("plus" in k or "minus" in k for k in keys)
+
+
+def test_a_relational_noun_after_a_topic_is_an_aspect_of_it():
+    text = ("Gadget boxes hold gadgets. A gadget box is big. Every gadget box counts. Gadget boxes again. "
+            "The gadget box definition is short. Each gadget box definition lists fields. Read the gadget box "
+            "definition twice. The gadget box name is unique. A gadget box name is text. Any gadget box name "
+            "will do.\n")
+    concepts = {c.key for c in _draft(text).contributions if c.kind == "concept"}
+    assert "gadget box" in concepts
+    assert "gadget box definition" not in concepts and "gadget box name" not in concepts
