@@ -208,3 +208,12 @@ def test_a_relational_noun_after_a_topic_is_an_aspect_of_it():
     concepts = {c.key for c in _draft(text).contributions if c.kind == "concept"}
     assert "gadget box" in concepts
     assert "gadget box definition" not in concepts and "gadget box name" not in concepts
+
+
+def test_a_phrase_said_after_at_or_on_is_a_time_or_a_place():
+    text = ("The check happens at compile time. Errors show at compile time. We know it at compile time. "
+            "Put it at the top level. Items live at the top level. Functions go at the top level. "
+            "A borrow checker enforces rules. The borrow checker is strict. Our borrow checker runs.\n")
+    keys = {p.key for p in extract.key_phrases(text, limit=30)}
+    assert "borrow checker" in keys
+    assert "compile time" not in keys and "top level" not in keys
