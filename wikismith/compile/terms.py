@@ -16,7 +16,8 @@ from functools import lru_cache
 from wikismith.compile.analysis import analyse
 from wikismith.compile.commonness import zipf
 from wikismith.compile.lexicon import STOP, USUAL_SECTIONS, normalize, titleish
-from wikismith.compile.phrases import _ED_OK, _LY_NOUNS, never_a_noun
+from wikismith.compile.phrases import _DETERMINERS as _DETERMINERS_OR_PREPOSITIONS
+from wikismith.compile.phrases import _ED_OK, _LY_NOUNS, _OBJECT_CUES, _VERB_CUES, never_a_noun
 from wikismith.compile.textutil import MAX_CHARS
 from wikismith.markdown import fence_closes, fence_opening
 
@@ -112,21 +113,27 @@ def _list_label(prose: str, m: re.Match) -> bool:
 
 _DETERMINER = {"a", "an", "the", "some", "any", "no", "each", "every", "this", "that", "these", "those", "its",
                "their", "our", "your", "his", "her", "my"}
+# Little words that follow a term rather than a modifier ("a _vector_ is", "_Yanking_ a version"); the stop list is
+# no test here, as it holds nouns too ("some _unknown_ number").
+_FUNCTION_WORDS = _VERB_CUES | _OBJECT_CUES | _DETERMINERS_OR_PREPOSITIONS | {
+    "and", "or", "but", "as", "than", "if", "when", "so", "then", "because", "while", "unless"}
 _NEXT_WORD = re.compile(r" ([a-z][\w’'-]*)")
 
 
-def _modifier(prose: str, hits: list[re.Match]) -> bool:
+def _modifier(text: str, prose: str, hits: list[re.Match]) -> bool:
     """One emphasised word between a determiner and a noun ("an *explicit* subclass", "some _unknown_ number"),
     every time it is emphasised, stresses a modifier: it is no term. A term stands before a verb ("a _vector_
-    allows"), a little word or a stop ("_Yanking_ a version", "_Null_ is")."""
+    allows", "the _crate_ needs"), a little word or a stop ("_Yanking_ a version", "_Null_ is")."""
     for m in hits:
         before = prose[max(0, m.start() - 12) : m.start()].split()
         after = _NEXT_WORD.match(prose, m.end())
         if not (before and before[-1].lower() in _DETERMINER and after):
             return False
         word = after.group(1)
-        if word in STOP or (word.endswith("s") and not word.endswith(("ss", "us", "is"))):
+        if word in _FUNCTION_WORDS or (word.endswith("s") and not word.endswith(("ss", "us", "is"))):
             return False
+        if word in STOP and word not in analyse(text).after_article:
+            return False  # never after an article in the document: a verb ("need"), not a noun ("a number")
     return True
 
 
@@ -154,7 +161,8 @@ def emphasized_terms(text: str) -> tuple[Term, ...]:
         if " " not in key:
             word = next(iter(forms)).lower()
             adjective_or_verb = never_a_noun(text, key) and not word.endswith(_NOUN_END)
-            if word not in a.lower_words or word in infinitives or adjective_or_verb or _modifier(prose, hits[key]):
+            stress = _modifier(text, prose, hits[key])
+            if word not in a.lower_words or word in infinitives or adjective_or_verb or stress:
                 continue  # never written in lower case: a name ("Rust", "TOML"); after "to": a verb ("choose")
         needle = f" {key} "
         count = sum(u.norm.count(needle) for u in units if not u.skip)
