@@ -225,3 +225,10 @@ def test_a_modifier_is_known_by_the_noun_after_it_even_a_common_one():
     keys = {t.key for t in emphasized_terms(text)}
     assert "crate" in keys  # "need" never comes after an article here: a verb, so "crate" is a term
     assert "unknown" not in keys
+
+
+def test_a_title_word_that_heads_another_piece_of_the_title_is_that_kind():
+    text = ("# Redirecting Errors to Standard Error\n\nErrors go somewhere. Errors are printed. Standard error is a "
+            "stream. We write to standard error. Standard error again.\n")
+    keys = {t.key for t in title_terms(text)}
+    assert keys == {"standard error"}

@@ -272,8 +272,12 @@ def title_terms(text: str) -> tuple[Term, ...]:
         return ()
     sentences = [u for u in a.units if u.kind == "sentence" and not u.skip]
     out: dict[str, Term] = {}
-    for surface in _noun_phrases(first.text):
+    pieces = _noun_phrases(first.text)
+    heads = {normalize(p).split()[-1] for p in pieces if len(p.split()) > 1}
+    for surface in pieces:
         key = normalize(surface)
+        if key in heads:
+            continue  # "Redirecting Errors to Standard Error": the title names the kind, "standard error"
         count = sum(u.norm.count(f" {key} ") for u in sentences)
         if key not in out and count >= TITLE_USES:
             out[key] = Term(key, " ".join(titleish(surface).split()), count)
