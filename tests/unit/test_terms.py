@@ -232,3 +232,12 @@ def test_a_title_word_that_heads_another_piece_of_the_title_is_that_kind():
             "stream. We write to standard error. Standard error again.\n")
     keys = {t.key for t in title_terms(text)}
     assert keys == {"standard error"}
+
+
+def test_an_abstract_noun_is_a_topic_without_plural_or_article():
+    text = ("Rust tracks ownership of values. Moving a value transfers ownership. Functions can take ownership. "
+            "Sharing ownership needs a counter. Ownership rules keep memory safe; ownership is checked early. "
+            "The business of the compiler is checking. Business goes on. Business is business. Business again.")
+    keys = {p.key for p in extract.key_phrases(text, limit=30)}
+    assert "ownership" in keys
+    assert "business" not in keys  # as common as everyday words: no topic on its own

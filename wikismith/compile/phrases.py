@@ -47,6 +47,10 @@ _ADJECTIVE_ENDINGS = ("ic", "able", "ible", "ous", "ful", "less", "ive")
 # or where something happens, not a thing to read about.
 _PLACE = {"at", "on"}
 _ARTICLES = {"the", "a", "an"}
+# Suffixes that make abstract nouns. Such a noun is often a mass noun, never in the plural nor after an article
+# ("take ownership", "supports polymorphism"), and it names an idea even when fairly common in general English.
+_ABSTRACT_ENDINGS = ("ship", "ism", "ness", "ity")
+ABSTRACT_EVERYDAY = 5.0  # Zipf: an abstract noun this common ("business", "community") is no topic on its own
 _UNIT_WEIGHT = {"title": 5.0, "heading": 2.5, "sentence": 1.0}
 
 
@@ -199,12 +203,14 @@ def _rank(stats: _Stats, limit: int, german: bool) -> list[Phrase]:
         if len(words) == 1:
             if not german and key.endswith(_ADJECTIVE_ENDINGS) and not stats.plural[key]:
                 continue  # "idiomatic", "mutable": never in the plural, an adjective, not a thing
-            if n < single_min or key in GENERIC or len(key) < 4 or (not german and zipf(key) >= SINGLE_EVERYDAY):
+            abstract = not german and key.endswith(_ABSTRACT_ENDINGS) and len(key) > 6
+            everyday = ABSTRACT_EVERYDAY if abstract else SINGLE_EVERYDAY
+            if n < single_min or key in GENERIC or len(key) < 4 or (not german and zipf(key) >= everyday):
                 continue
             if german:  # German writes nouns, and only nouns, with a capital letter
                 if stats.lower[key] * 2 > n:
                     continue
-            elif stats.lower[key] * 2 < n or not stats.nouny(key):
+            elif stats.lower[key] * 2 < n or not (stats.nouny(key) or abstract):
                 continue
             score = cvalue * 0.5
         else:
