@@ -165,3 +165,79 @@ def test_a_single_adjective_is_no_key_phrase_but_a_plural_noun_with_its_ending_i
     keys = {p.key for p in extract.key_phrases(" ".join(sentences * 3), limit=30)}
     assert "idiomatic" not in keys
     assert "primitive" in keys
+
+
+def test_a_usual_section_name_is_no_topic():
+    text = ("# Frobnicators\n\nFrobnicator widgets spin. Frobnicator widgets turn. Frobnicator widgets stop.\n\n"
+            "## Reference Implementation\n\nThe reference implementation is small. A reference implementation "
+            "exists. We keep the reference implementation here. The reference implementation runs.\n")
+    keys = {c.key for c in _draft(text).contributions if c.kind == "concept"}
+    assert "frobnicator widget" in keys
+    assert "reference implementation" not in keys
+
+
+def test_a_bold_word_opening_a_list_item_is_its_label_not_a_term():
+    text = ("Sections often found in documentation:\n\n- **Panics**: the cases in which the function panics.\n"
+            "- **Safety**: why the function is unsafe.\n\nA function panics when it must. Panics are rare. "
+            "Safety first, safety always. Then _lifetimes_ follow; lifetimes are regions.\n")
+    keys = {t.key for t in emphasized_terms(text)}
+    assert "lifetime" in keys
+    assert "panic" not in keys and "safety" not in keys
+
+
+def test_an_emphasised_word_before_a_noun_stresses_a_modifier():
+    text = ("A class that names the protocol is an *explicit* subclass of it. We prefer the explicit. An explicit "
+            "base is clear. A *vector* allows growth. Vectors grow. The vector is full.\n")
+    keys = {t.key for t in emphasized_terms(text)}
+    assert "vector" in keys
+    assert "explicit" not in keys
+
+
+def test_plus_and_minus_join_phrases_as_and_does():
+    text = ("The function returns the parameter plus 2, not the parameter plus 10 or the parameter minus 50. "
+            "A parameter is a value. Parameters are inputs. Each parameter counts.\n")
+    keys = {p.key for p in extract.key_phrases(text, limit=30)}
+    assert not any("plus" in k or "minus" in k for k in keys)
+
+
+def test_a_relational_noun_after_a_topic_is_an_aspect_of_it():
+    text = ("Gadget boxes hold gadgets. A gadget box is big. Every gadget box counts. Gadget boxes again. "
+            "The gadget box definition is short. Each gadget box definition lists fields. Read the gadget box "
+            "definition twice. The gadget box name is unique. A gadget box name is text. Any gadget box name "
+            "will do.\n")
+    concepts = {c.key for c in _draft(text).contributions if c.kind == "concept"}
+    assert "gadget box" in concepts
+    assert "gadget box definition" not in concepts and "gadget box name" not in concepts
+
+
+def test_a_phrase_said_after_at_or_on_is_a_time_or_a_place():
+    text = ("The check happens at compile time. Errors show at compile time. We know it at compile time. "
+            "Put it at the top level. Items live at the top level. Functions go at the top level. "
+            "A borrow checker enforces rules. The borrow checker is strict. Our borrow checker runs.\n")
+    keys = {p.key for p in extract.key_phrases(text, limit=30)}
+    assert "borrow checker" in keys
+    assert "compile time" not in keys and "top level" not in keys
+
+
+def test_a_modifier_is_known_by_the_noun_after_it_even_a_common_one():
+    text = ("We may be waiting on some _unknown_ number of messages. The number grows. Nothing is unknown to "
+            "the unknown. The _crate_ need not change; a crate is a package. Crates are units.\n")
+    keys = {t.key for t in emphasized_terms(text)}
+    assert "crate" in keys  # "need" never comes after an article here: a verb, so "crate" is a term
+    assert "unknown" not in keys
+
+
+def test_a_title_word_that_heads_another_piece_of_the_title_is_that_kind():
+    text = ("# Redirecting Errors to Standard Error\n\nErrors go somewhere. Errors are printed. Standard error is a "
+            "stream. We write to standard error. Standard error again.\n")
+    keys = {t.key for t in title_terms(text)}
+    assert keys == {"standard error"}
+
+
+def test_an_abstract_noun_is_a_topic_without_plural_or_article():
+    text = ("Rust tracks ownership of values. Moving a value transfers ownership. Functions can take ownership. "
+            "Sharing ownership needs a counter. Ownership rules keep memory safe; ownership is checked early. "
+            "The business of the compiler is checking. Business goes on. Business is business. Business again.")
+    keys = {p.key for p in extract.key_phrases(text, limit=30)}
+    assert "ownership" in keys
+    assert "business" not in keys  # as common as everyday words: no topic on its own

@@ -9,7 +9,7 @@ from __future__ import annotations
 from wikismith.compile import extract
 from wikismith.compile.acronyms import expansions, modifiers
 from wikismith.compile.lexicon import titleish
-from wikismith.compile.phrases import Phrase
+from wikismith.compile.phrases import Phrase, usual_section_keys
 from wikismith.compile.terms import called_terms, emphasized_terms, heading_terms, synonyms, title_terms
 from wikismith.compile.draft import Contribution, Draft, SourceInfo
 from wikismith.compile.entities import Entity
@@ -27,6 +27,9 @@ COMMON_NOUN_RATIO = 10  # a phrase this many times as frequent as the same name 
 
 
 _HEAD_NOUNS = ("pattern", "type", "trait")  # "interior mutability pattern" is "interior mutability"
+# Relational nouns: a definition, a name, a value, a version… is always the definition, name… of something.
+_RELATIONAL = frozenset({"definition", "name", "value", "version", "part", "kind", "form", "result", "example",
+                         "behavior", "behaviour", "detail"})
 
 
 def _variant_of(key: str, keys: set[str]) -> str | None:
@@ -40,6 +43,14 @@ def _variant_of(key: str, keys: set[str]) -> str | None:
         if base != key and base in keys:
             return base
     return None
+
+
+def _aspect_of(key: str, keys: set[str]) -> bool:
+    """"Struct definition", "type parameter name", "license identifier value" beside "struct", "type parameter",
+    "license identifier": a relational noun after one of the document's topics or names names an aspect of it,
+    which belongs on that topic's page, not a thing with a page of its own."""
+    words = key.split()
+    return len(words) >= 2 and words[-1] in _RELATIONAL and " ".join(words[:-1]) in keys
 
 
 def _spelled_out(text: str, names: list, phrases: list) -> tuple[list, list, set[str]]:
@@ -128,10 +139,12 @@ def compile_document(doc, source: SourceInfo) -> Draft:
     phrases, other_names = _other_names(text, phrases, named, defined)
     keys = named | {p.key for p in phrases}
     topics = [p for p in phrases if p.key not in named and _variant_of(p.key, keys) is None]
+    # An aspect keeps its place in the ranking (skipped, not removed), as other names do.
+    other_names = other_names | {p.key for p in topics if _aspect_of(p.key, keys)}
     for kind, items in (("concept", topics), ("entity", names)):
         for rank, item in enumerate(items):
-            if kind == "concept" and item.key in other_names:
-                continue
+            if kind == "concept" and (item.key in other_names or item.key in usual_section_keys()):
+                continue  # skipped in place, not removed: no phrase moves up into the strong ranks for it
             best = extract.best_sentences_for(text, item.key, n=3)
             if not best and getattr(item, "kind", "") == "person":
                 best = [f"An author of {one_line(title)}."]

@@ -35,6 +35,7 @@ mention mentioned necessary note noted number often particular particularly poin
 provided rather real reason related relatively require required requires result return returns returned right
 set simple small specific specified state still suggest suggested support supported supports thing think
 though true false typically unfortunately unless usual whatever word words work works would write writing written
+plus minus
 """.split())
 
 STOP_DE = frozenset("""
@@ -64,6 +65,15 @@ definition definitions term terms context problem step steps option options figu
 remark corollary exercise solution chapter page abbildung bemerkung beweis beispiel satz korollar folgerung
 aufgabe lösung kapitel abschnitt seite teil fall art weise tabelle übung
 """.split())
+
+# The names of the usual sections of a document genre (a PEP's "Motivation" or "Reference Implementation", a
+# paper's "Introduction"): the structure of a document, not what it is about.
+USUAL_SECTIONS = frozenset({
+    "abstract", "motivation", "rationale", "specification", "introduction", "summary", "overview", "background",
+    "examples", "example", "conclusion", "discussion", "implementation", "appendix", "acknowledgements",
+    "acknowledgments", "references", "copyright", "footnotes", "resources", "open issues", "rejected ideas",
+    "backwards compatibility", "reference implementation", "security implications", "how to teach this",
+    "terminology"})
 
 ABBREVIATIONS = frozenset("""
 e.g i.e etc vs cf al approx ca fig figs eq eqs no nos nr mr mrs ms dr prof sr jr st inc ltd co corp dept est vol

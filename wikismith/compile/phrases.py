@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from wikismith.compile.analysis import TOKEN, Unit, analyse
 from wikismith.compile.commonness import zipf
-from wikismith.compile.lexicon import GENERIC, STOP, normalize, stem, titleish
+from wikismith.compile.lexicon import GENERIC, STOP, USUAL_SECTIONS, normalize, stem, titleish
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,14 @@ _OBJECT_CUES = {"the", "a", "an", "it", "them", "us", "you", "your", "our", "the
                 "this", "these", "those", "each", "every", "some", "any", "no", "whether"}
 # Endings of adjectives that seldom end a noun ("-al", "-ent", "-ant" do: "literal", "argument", "variant").
 _ADJECTIVE_ENDINGS = ("ic", "able", "ible", "ous", "ful", "less", "ive")
+# A phrase mostly said after "at" or "on" ("at compile time", "on the front page", "at the top level") names when
+# or where something happens, not a thing to read about.
+_PLACE = {"at", "on"}
+_ARTICLES = {"the", "a", "an"}
+# Suffixes that make abstract nouns. Such a noun is often a mass noun, never in the plural nor after an article
+# ("take ownership", "supports polymorphism"), and it names an idea even when fairly common in general English.
+_ABSTRACT_ENDINGS = ("ship", "ism", "ness", "ity")
+ABSTRACT_EVERYDAY = 5.0  # Zipf: an abstract noun this common ("business", "community") is no topic on its own
 _UNIT_WEIGHT = {"title": 5.0, "heading": 2.5, "sentence": 1.0}
 
 
@@ -82,10 +90,11 @@ class _Stats:
     plural: Counter[str] = field(default_factory=Counter)  # single word seen in the plural: a noun
     verb_led: Counter[str] = field(default_factory=Counter)  # phrase right after "to", "can", "we"…: a verb phrase
     takes_object: Counter[str] = field(default_factory=Counter)  # phrase right before "the", "it"…: ends in a verb
+    placed: Counter[str] = field(default_factory=Counter)  # phrase right after "at", "on" ("at the"): when, where
     words: int = 0
 
     def add_run(self, run: list[tuple[re.Match, list[str], str]], text: str, index: int, weight: float,
-                before_code: bool, follower: str) -> None:
+                before_code: bool, follower: str, placed: bool = False) -> None:
         n = len(run)
         weights, count, first, surfaces, lower = self.weight, self.count, self.first, self.surfaces, self.lower
         object_follows = follower in _OBJECT_CUES
@@ -114,6 +123,8 @@ class _Stats:
                 lower[key] += surface.islower()
                 if i < j and verb_cue:
                     self.verb_led[key] += 1
+                if i == 0 and i < j and placed:
+                    self.placed[key] += 1
                 if i == j == 0 and not verb_cue and surface.lower().rstrip("'’") != key:
                     self.plural[key] += 1
                 if j == n - 1 and object_follows:
@@ -150,21 +161,24 @@ def _collect(text: str) -> _Stats:
             continue
         weight = _weight(unit, len(a.units))
         run: list[tuple[re.Match, list[str], str]] = []  # (token, its normalised words, the word before it)
-        prev = ""
+        prev = before_prev = ""
+        placed = False  # the run opens after "at" / "on" ("at compile time", "on the command line")
         for m in [*TOKEN.finditer(unit.text), None]:
             word = m.group("word") if m else None
             if word:
                 stats.words += 1
                 low = word.lower()
                 if not _phrase_stop(low):
+                    if not run:
+                        placed = prev in _PLACE or (prev in _ARTICLES and before_prev in _PLACE)
                     run.append((m, _parts(low), prev))
-                    prev = low
+                    before_prev, prev = prev, low
                     continue
             if run:
                 stats.add_run(run, unit.text, unit.index, weight, m is not None and m.group("code") is not None,
-                              word.lower() if word else "")
+                              word.lower() if word else "", placed)
             run = []
-            prev = word.lower() if word else ""
+            before_prev, prev = prev, (word.lower() if word else "")
     return stats
 
 
@@ -189,17 +203,21 @@ def _rank(stats: _Stats, limit: int, german: bool) -> list[Phrase]:
         if len(words) == 1:
             if not german and key.endswith(_ADJECTIVE_ENDINGS) and not stats.plural[key]:
                 continue  # "idiomatic", "mutable": never in the plural, an adjective, not a thing
-            if n < single_min or key in GENERIC or len(key) < 4 or (not german and zipf(key) >= SINGLE_EVERYDAY):
+            abstract = not german and key.endswith(_ABSTRACT_ENDINGS) and len(key) > 6
+            everyday = ABSTRACT_EVERYDAY if abstract else SINGLE_EVERYDAY
+            if n < single_min or key in GENERIC or len(key) < 4 or (not german and zipf(key) >= everyday):
                 continue
             if german:  # German writes nouns, and only nouns, with a capital letter
                 if stats.lower[key] * 2 > n:
                     continue
-            elif stats.lower[key] * 2 < n or not stats.nouny(key):
+            elif stats.lower[key] * 2 < n or not (stats.nouny(key) or abstract):
                 continue
             score = cvalue * 0.5
         else:
             if (n < 2 and f < 5) or stats.verb_led[key] * 2 >= n:
                 continue
+            if stats.placed[key] * 2 >= n:
+                continue  # mostly "at X" / "on the X": a time or a place ("compile time", "top level")
             score = cvalue * (1.0 + 0.25 * (len(words) - 1))
             if words[0].endswith("ing") and len(words[0]) > 5 and words[0] != "typing":
                 score *= 0.5  # "accessing function annotations": more often an action than a thing
@@ -218,6 +236,12 @@ def _rank(stats: _Stats, limit: int, german: bool) -> list[Phrase]:
         display = titleish(surface.lower() if surface.isupper() else surface)
         chosen.append(Phrase(key, " ".join(display.split()), -neg, stats.count[key]))
     return chosen
+
+
+@lru_cache(maxsize=1)
+def usual_section_keys() -> frozenset[str]:
+    """The keys of the usual section names ("reference implementation"): never a topic, whatever their rank."""
+    return frozenset(normalize(s) for s in USUAL_SECTIONS)
 
 
 RARITY_WEIGHT = 1.0

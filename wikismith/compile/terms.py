@@ -15,8 +15,9 @@ from functools import lru_cache
 
 from wikismith.compile.analysis import analyse
 from wikismith.compile.commonness import zipf
-from wikismith.compile.lexicon import STOP, normalize, titleish
-from wikismith.compile.phrases import _ED_OK, _LY_NOUNS, never_a_noun
+from wikismith.compile.lexicon import STOP, USUAL_SECTIONS, normalize, titleish
+from wikismith.compile.phrases import _DETERMINERS as _DETERMINERS_OR_PREPOSITIONS
+from wikismith.compile.phrases import _ED_OK, _LY_NOUNS, _OBJECT_CUES, _VERB_CUES, never_a_noun
 from wikismith.compile.textutil import MAX_CHARS
 from wikismith.markdown import fence_closes, fence_opening
 
@@ -100,18 +101,56 @@ def _run_in_heading(prose: str, m: re.Match) -> bool:
     return prose[start : end if end >= 0 else len(prose)].strip().rstrip(":.") == m.group()
 
 
+_LIST_MARK = re.compile(r"(?:\A|\s)(?:[-*+]|\d+[.)])\s\Z")
+
+
+def _list_label(prose: str, m: re.Match) -> bool:
+    """One word set in bold or italics where a list item opens, before a colon ("- **Errors**: If the function
+    returns…"), is the item's label, as a bold paragraph is a heading: not a term the document introduces."""
+    return " " not in m.group(2) and prose.startswith(":", m.end()) and bool(
+        _LIST_MARK.search(prose[max(0, m.start() - 6) : m.start()]))
+
+
+_DETERMINER = {"a", "an", "the", "some", "any", "no", "each", "every", "this", "that", "these", "those", "its",
+               "their", "our", "your", "his", "her", "my"}
+# Little words that follow a term rather than a modifier ("a _vector_ is", "_Yanking_ a version"); the stop list is
+# no test here, as it holds nouns too ("some _unknown_ number").
+_FUNCTION_WORDS = _VERB_CUES | _OBJECT_CUES | _DETERMINERS_OR_PREPOSITIONS | {
+    "and", "or", "but", "as", "than", "if", "when", "so", "then", "because", "while", "unless"}
+_NEXT_WORD = re.compile(r" ([a-z][\w’'-]*)")
+
+
+def _modifier(text: str, prose: str, hits: list[re.Match]) -> bool:
+    """One emphasised word between a determiner and a noun ("an *explicit* subclass", "some _unknown_ number"),
+    every time it is emphasised, stresses a modifier: it is no term. A term stands before a verb ("a _vector_
+    allows", "the _crate_ needs"), a little word or a stop ("_Yanking_ a version", "_Null_ is")."""
+    for m in hits:
+        before = prose[max(0, m.start() - 12) : m.start()].split()
+        after = _NEXT_WORD.match(prose, m.end())
+        if not (before and before[-1].lower() in _DETERMINER and after):
+            return False
+        word = after.group(1)
+        if word in _FUNCTION_WORDS or (word.endswith("s") and not word.endswith(("ss", "us", "is"))):
+            return False
+        if word in STOP and word not in analyse(text).after_article:
+            return False  # never after an article in the document: a verb ("need"), not a noun ("a number")
+    return True
+
+
 @lru_cache(maxsize=8)
 def emphasized_terms(text: str) -> tuple[Term, ...]:
     """The terms the document emphasises (single words: and uses again), in order of first emphasis."""
     prose = _CODE_SPAN.sub(" ", _prose(text))
     surfaces: dict[str, Counter[str]] = {}
+    hits: dict[str, list[re.Match]] = {}
     for pattern in _EMPHASIS:
         for m in pattern.finditer(prose):
             surface = " ".join(m.group(2).split())
-            if _is_term(surface) and not _run_in_heading(prose, m):
+            if _is_term(surface) and not _run_in_heading(prose, m) and not _list_label(prose, m):
                 key = normalize(surface)
                 if key:
                     surfaces.setdefault(key, Counter())[surface] += 1
+                    hits.setdefault(key, []).append(m)
     if not surfaces:
         return ()
     a = analyse(text)
@@ -122,7 +161,8 @@ def emphasized_terms(text: str) -> tuple[Term, ...]:
         if " " not in key:
             word = next(iter(forms)).lower()
             adjective_or_verb = never_a_noun(text, key) and not word.endswith(_NOUN_END)
-            if word not in a.lower_words or word in infinitives or adjective_or_verb:
+            stress = _modifier(text, prose, hits[key])
+            if word not in a.lower_words or word in infinitives or adjective_or_verb or stress:
                 continue  # never written in lower case: a name ("Rust", "TOML"); after "to": a verb ("choose")
         needle = f" {key} "
         count = sum(u.norm.count(needle) for u in units if not u.skip)
@@ -198,7 +238,7 @@ def heading_terms(text: str) -> tuple[Term, ...]:
         words = surface.split()
         if not words or not _is_term(surface) or len(words) > 4 or words[0].lower().endswith("ing") and len(words) > 1:
             continue
-        if unit.section in _USUAL_SECTIONS:
+        if unit.section in USUAL_SECTIONS:
             continue
         key = normalize(surface)
         if len(words) == 1 and key == surface.lower():
@@ -212,11 +252,6 @@ def heading_terms(text: str) -> tuple[Term, ...]:
     return tuple(out)
 
 
-_USUAL_SECTIONS = {"abstract", "motivation", "rationale", "specification", "introduction", "summary", "overview",
-                   "background", "examples", "example", "conclusion", "discussion", "implementation", "appendix",
-                   "acknowledgements", "acknowledgments", "references", "copyright", "footnotes", "resources",
-                   "open issues", "rejected ideas", "backwards compatibility", "reference implementation",
-                   "security implications", "how to teach this", "terminology"}
 
 
 TITLE_USES = 2  # a noun phrase of the title must recur this often in the text to be a topic
@@ -237,8 +272,12 @@ def title_terms(text: str) -> tuple[Term, ...]:
         return ()
     sentences = [u for u in a.units if u.kind == "sentence" and not u.skip]
     out: dict[str, Term] = {}
-    for surface in _noun_phrases(first.text):
+    pieces = _noun_phrases(first.text)
+    heads = {normalize(p).split()[-1] for p in pieces if len(p.split()) > 1}
+    for surface in pieces:
         key = normalize(surface)
+        if key in heads:
+            continue  # "Redirecting Errors to Standard Error": the title names the kind, "standard error"
         count = sum(u.norm.count(f" {key} ") for u in sentences)
         if key not in out and count >= TITLE_USES:
             out[key] = Term(key, " ".join(titleish(surface).split()), count)
