@@ -489,9 +489,8 @@ WORKLOADS.update({"add-upload": add_upload, "add-upload-new-version": add_upload
 
 
 # -- changes made through a server process: MCP and the REST API (issue 12) ------------------------------------------
-# Each state starts a server process (about a second of imports), so CI samples 10 states per mode of these.
-
-SERVER_SAMPLE = 10
+# Each state starts a server process, forked from the bench process where the server stack is imported once (an
+# exec'd server spent 2 s importing it), so CI runs every checkpoint of these as of the others.
 
 
 def mcp_add() -> Workload:
@@ -502,7 +501,7 @@ def mcp_add() -> Workload:
     build, _ = _kb_with(THREE_PEPS)
     target = os.path.join(inbox, "write-ahead-logging.md")
     return Workload("mcp-add", build, lambda root: mcp_tool(root, ["--allow-writes", "--allow-root", inbox], "add",
-                                                            {"source": target}), sample_above=SERVER_SAMPLE)
+                                                            {"source": target}))
 
 
 def mcp_remove() -> Workload:
@@ -511,8 +510,7 @@ def mcp_remove() -> Workload:
     preload()
     build, _ = _kb_with(THREE_PEPS)
     return Workload("mcp-remove", build,
-                    lambda root: mcp_tool(root, ["--allow-writes"], "remove", {"document": "pep-3107"}),
-                    sample_above=SERVER_SAMPLE)
+                    lambda root: mcp_tool(root, ["--allow-writes"], "remove", {"document": "pep-3107"}))
 
 
 WORKLOADS.update({"mcp-add": mcp_add, "mcp-remove": mcp_remove})
@@ -526,8 +524,7 @@ def rest_add() -> Workload:
         body, headers = multipart("file", "write-ahead-logging.md", fh.read())
     build, _ = _kb_with(THREE_PEPS)
     return Workload("rest-add-upload", build,
-                    lambda root: rest_request(root, "POST", "/api/v1/documents", body, headers),
-                    sample_above=SERVER_SAMPLE)
+                    lambda root: rest_request(root, "POST", "/api/v1/documents", body, headers))
 
 
 def rest_remove() -> Workload:
@@ -535,8 +532,7 @@ def rest_remove() -> Workload:
 
     preload()
     build, _ = _kb_with(THREE_PEPS)
-    return Workload("rest-remove", build, lambda root: rest_request(root, "DELETE", "/api/v1/documents/pep-3107"),
-                    sample_above=SERVER_SAMPLE)
+    return Workload("rest-remove", build, lambda root: rest_request(root, "DELETE", "/api/v1/documents/pep-3107"))
 
 
 WORKLOADS.update({"rest-add-upload": rest_add, "rest-remove": rest_remove})

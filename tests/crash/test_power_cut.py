@@ -14,7 +14,7 @@ from wikismith.store import db, fs, layout, platform
 
 CI_SAMPLE = 30
 CI_WORKLOADS = ("store-two-changes", "remove-shared-concepts", "undo-remove")
-SERVER_SAMPLE = 10  # the recorded run and the two clean runs each start a server: about 3 s of imports
+SERVER_SAMPLE = 10
 
 
 @pytest.fixture(autouse=True)
