@@ -299,14 +299,23 @@ def test_lint_save_writes_a_report_page_listed_in_the_index(peps):
 
 # -- history and undo -------------------------------------------------------------------------------------------------
 
+def _registry(kb) -> dict:
+    """What the registry holds of the KB's content (history aside); pages' update times aside, as undo stamps them."""
+    from wikismith.store import snapshot
+
+    rows = snapshot.state(str(kb), history=False)["registry"]
+    return {**rows, "pages": [row[:4] + row[5:] for row in rows["pages"]]}
+
+
 def test_undo_of_a_folder_add_and_of_a_remove_and_of_an_undo(tmp_kb, tmp_path):
     folder = tmp_path / "two"
     folder.mkdir()
     for name in ("pep-0604.rst", "pep-0612.rst"):
         shutil.copyfile(PEPS / name, folder / name)
-    empty = tree(tmp_kb)
+    empty, empty_registry = tree(tmp_kb), _registry(tmp_kb)
     assert add(tmp_kb, folder)[0] == 0
-    full = tree(tmp_kb)
+    full, full_registry = tree(tmp_kb), _registry(tmp_kb)
+    assert full_registry["candidates"], "the add registers each document's candidate pages"
     (cmd,) = run_json("history", kb=tmp_kb)[1]["commands"]
     assert cmd["transactions"] == 2 and cmd["documents"] == ["pep-0604", "pep-0612"]
     assert cmd["argv"][:2] == ["add", "--json"]
@@ -314,11 +323,13 @@ def test_undo_of_a_folder_add_and_of_a_remove_and_of_an_undo(tmp_kb, tmp_path):
     code, report, err = run_json("undo", "-y", kb=tmp_kb)  # the folder add: one command of two transactions
     assert code == 0 and report["undone"], err
     assert tree(tmp_kb) == empty and listing(tmp_kb)["documents"] == []
+    assert _registry(tmp_kb) == empty_registry, "undo puts every registry row back, candidate rows included"
     code, report, err = run_json("undo", "-y", kb=tmp_kb)  # undo of the undo redoes
-    assert code == 0 and tree(tmp_kb) == full
+    assert code == 0 and tree(tmp_kb) == full and _registry(tmp_kb) == full_registry
     assert cli("remove", "-y", "pep-0604", kb=tmp_kb)[0] == 0
     assert cli("undo", "-y", kb=tmp_kb)[0] == 0
     assert tree(tmp_kb) == full, "undo of a remove brings the document back byte-identical"
+    assert _registry(tmp_kb) == full_registry
     healthy(tmp_kb)
     commands = run_json("history", "--limit", "2", kb=tmp_kb)[1]["commands"]
     assert [c["undoes"] for c in commands] == [commands[1]["id"], None] and len(commands) == 2

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from wikismith import clock
 from wikismith.errors import WikismithError
-from wikismith.store.mutation import DocumentRow, Mutation, PageRow
+from wikismith.store.mutation import CandidateRow, DocumentRow, Mutation, PageRow
 from wikismith.wiki import catalog
 from wikismith.wiki.work import Work
 
@@ -129,6 +129,11 @@ def build_undo(view, command_id: int | None, *, when: str) -> tuple[Mutation, Un
             else:
                 before = {**before, "sources": tuple(before["sources"])}
                 work.rows[key] = PageRow(**before)
+        elif tbl == "candidates":  # a document's candidate pages, all of them: what decides which pages exist
+            if before:
+                work.m.put_candidates[key] = [CandidateRow(**row) for row in before]
+            else:
+                work.m.drop_candidates.add(key)
     what = f"command {command['id']} ({command['label']})"
     mutation = work.finish((when, "undo", what))
     return mutation, plan
