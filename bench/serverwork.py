@@ -124,8 +124,7 @@ class Server:
         fd, self.report = tempfile.mkstemp(prefix="crash-server-", suffix=".json")
         os.close(fd)
         env = {k: v for k, v in os.environ.items() if k not in (faults.ENV, STATES_ENV, fstrace.ENV)}
-        env.update({REPORT_ENV: self.report, "WIKISMITH_FSYNC": "off",
-                    "PYTHONPATH": REPO + os.pathsep + env.get("PYTHONPATH", "")})
+        env.update({REPORT_ENV: self.report, "WIKISMITH_FSYNC": "off"})
         spec = crashkit.current_spec
         if spec:
             env[faults.ENV] = spec

@@ -252,8 +252,6 @@ def heading_terms(text: str) -> tuple[Term, ...]:
     return tuple(out)
 
 
-
-
 TITLE_USES = 2  # a noun phrase of the title must recur this often in the text to be a topic
 _TITLE_JOINTS = re.compile(r"([,:;()|]|\s(?:and|or|with|to|into|of|for|as|in|on|over|from|between|using|"
                            r"instead|that|which|vs\.?|versus)\s)", re.IGNORECASE)

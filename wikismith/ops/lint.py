@@ -64,20 +64,15 @@ class _Pass:
 
 
 def _read_all(view) -> _Pass:
-    import os
-
     registered = {path: {"kind": kind, "title": title} for kind, path, title in view.pages()}
     texts: dict[str, str] = {}
-    base = view.path("wiki")
-    for folder, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.endswith(".md") or name.startswith("."):
-                continue
-            rel = os.path.relpath(os.path.join(folder, name), view.root).replace(os.sep, "/")
-            text = view.read(rel)
-            if text is not None:
-                texts[rel] = text
+    for rel in view.files_under("wiki", hidden=False):
+        name = rel.rsplit("/", 1)[-1]
+        if not name.endswith(".md") or name.startswith("."):
+            continue
+        text = view.read(rel)
+        if text is not None:
+            texts[rel] = text
     links = {path: wikilinks(text) for path, text in texts.items()}
     return _Pass(registered, texts, links, texts.get("wiki/index.md", ""))
 

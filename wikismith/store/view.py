@@ -146,9 +146,9 @@ class KBView:
         return self.conn.execute("SELECT path, title, description FROM pages WHERE kind = ? AND path = ?",
                                  (kind, f"wiki/{folder}/{slug}.md")).fetchall()
 
-    def files_under(self, rel: str) -> list[str]:
-        """KB-relative paths of the files under a folder, sorted."""
-        return layout.files_under(self.root, rel)
+    def files_under(self, rel: str, *, hidden: bool = True) -> list[str]:
+        """KB-relative paths of the files under a folder, sorted; folders starting with "." skipped unless hidden."""
+        return layout.files_under(self.root, rel, hidden=hidden)
 
     def index_rows(self) -> list[tuple[str, str, str, str]]:
         return self.conn.execute("SELECT kind, path, title, description FROM pages ORDER BY kind, path").fetchall()
