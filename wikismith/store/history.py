@@ -125,5 +125,27 @@ def orphan_folders(root: str, conn) -> list[str]:
     return found
 
 
+def pruned_folders(root: str, conn, txn: str) -> list[str]:
+    """After transaction `txn` committed: the KB-relative history folders it left unneeded, without reading the
+    rows of its own command. Its commit can only have pruned whole older commands (record() drops whole commands),
+    and its own before-images are kept only when its rows name them, so this is orphan_folders() on a KB that had
+    no orphan before the transaction (every change starts from one: recovery runs first while anything is
+    pending). Costs one indexed look-up per top-level folder (at most history_keep of them, plus pruned ones), not
+    one per transaction of the command, which made every transaction of a big add slower than the one before."""
+    base = os.path.join(root, HISTORY)
+    if not os.path.isdir(base):
+        return []
+    own = txn.split("-", 1)[0]
+    found = []
+    for name in sorted(os.listdir(base)):
+        if name == own:
+            continue
+        wanted = name.isdigit() and conn.execute(
+            "SELECT 1 FROM history_files WHERE command = ? AND backup IS NOT NULL LIMIT 1", (int(name),)).fetchone()
+        if not wanted:
+            found.append(posixpath.join(HISTORY, name))
+    return found
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
