@@ -72,14 +72,36 @@ def record(conn, command: Command, txn: str, label: str, entries, after: dict[st
         conn.execute("DELETE FROM history_rows WHERE command <= ?", (number - command.keep,))
         conn.execute("DELETE FROM history WHERE id <= ?", (number - command.keep,))
     conn.execute("UPDATE history SET txns = txns + 1, documents = ? WHERE id = ?", (json.dumps(documents), number))
-    conn.executemany(
-        "INSERT INTO history_files (command, txn, seq, action, path, backup, old_size, after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(number, txn, e.seq, e.action, e.path, kept_path(number, txn, e.backup), e.old_size, after.get(e.path))
-         for e in entries if e.action != "mkdir"])
+    # Undo restores each file and row as it was before the command: only the command's first record of each is
+    # ever read, later ones only update what the file became. So a file or row that an earlier transaction of the
+    # command already recorded keeps that record (its `after` moves on), and its new before-image is not kept:
+    # keeping every one made a big add store every version of its busiest pages (quadratic in the add's size).
+    for e in entries:
+        if e.action == "mkdir":
+            continue
+        known = conn.execute("SELECT txn, seq FROM history_files WHERE path = ? AND command = ?",
+                             (e.path, number)).fetchone()
+        if known is not None:
+            conn.execute("UPDATE history_files SET after = ? WHERE txn = ? AND seq = ?", (after.get(e.path), *known))
+        else:
+            conn.execute("INSERT INTO history_files (command, txn, seq, action, path, backup, old_size, after) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (number, txn, e.seq, e.action, e.path,
+                                                             kept_path(number, txn, e.backup), e.old_size,
+                                                             after.get(e.path)))
     conn.executemany("INSERT INTO history_rows (command, txn, tbl, key, before) VALUES (?, ?, ?, ?, ?)",
                      [(number, txn, tbl, key, None if before is None else json.dumps(before, sort_keys=True))
                       for tbl, key, before in rows])
+
+
+def unrecorded(conn, txn: str):
+    """Whether registry row (table, key) is not yet in the history of `txn`'s command: only then is its
+    before-image read and recorded (see record)."""
+    number = int(txn.split("-", 1)[0])
+
+    def fresh(tbl: str, key: str) -> bool:
+        return conn.execute("SELECT 1 FROM history_rows WHERE tbl = ? AND key = ? AND command = ?",
+                            (tbl, key, number)).fetchone() is None
+    return fresh
 
 
 def committed(command: Command, txn: str) -> None:
@@ -93,15 +115,26 @@ def kept_path(command: int, txn: str, backup: str | None) -> str | None:
     return posixpath.join(HISTORY, f"{command:06d}", txn, posixpath.basename(backup))
 
 
-def keep_backups(root: str, conn, txn: str) -> bool:
-    """After a commit: move the transaction's before-images into the history folder, if history keeps them.
-    Returns whether it did (else the caller removes them)."""
-    row = conn.execute("SELECT command FROM history_files WHERE txn = ? AND backup IS NOT NULL LIMIT 1",
-                       (txn,)).fetchone()
+def keep_backups(root: str, conn, txn: str, entries) -> bool:
+    """After a commit: move the before-images of `txn` (its journal `entries`) that history records into the
+    history folder, the others out. Returns whether it kept any (else the caller removes the folder). Interrupted
+    anywhere, running it again finishes it."""
+    number = int(txn.split("-", 1)[0])
+    wanted = set()
+    for e in entries:
+        if e.backup is None:
+            continue
+        row = conn.execute("SELECT backup FROM history_files WHERE path = ? AND command = ?",
+                           (e.path, number)).fetchone()
+        if row is not None and row[0] == kept_path(number, txn, e.backup):
+            wanted.add(posixpath.basename(e.backup))
     source = os.path.join(root, BACKUPS, txn)
-    if row is None or not os.path.isdir(source):
+    if not wanted or not os.path.isdir(source):
         return False
-    folder = os.path.join(root, HISTORY, f"{row[0]:06d}")
+    for name in sorted(os.listdir(source)):
+        if name not in wanted:
+            fs.unlink(os.path.join(source, name))
+    folder = os.path.join(root, HISTORY, f"{number:06d}")
     fs.makedirs(folder)
     fs.move_tree(source, os.path.join(folder, txn))
     return True
