@@ -4,10 +4,12 @@ A command (one CLI invocation, one API call) is one or more transactions. When a
 same SQLite commit records, apart from the journal (so recovery never mistakes history for pending work):
 
 - the command itself (`history`): sequential id, time, command line, documents it touched, transactions;
-- each file the transaction touched (`history_files`): its before-image (a hard link, kept under
-  `.wikismith/history/<command>/<txn>/`, or "absent", or the length of an appended file) and the hash of what the
-  transaction wrote, so that an undo can tell a later hand edit;
-- each registry row it changed (`history_rows`): the row as it was (JSON), or null when it did not exist.
+- each file the transaction touched (`history_files`), once per command: its before-image as the command's first
+  transaction to touch it found it (a hard link, kept under `.wikismith/history/<command>/<txn>/`, or "absent", or
+  the length of an appended file) and the hash of what the command's last transaction to touch it wrote, so that
+  an undo can tell a later hand edit (undo reads nothing else: later before-images of the same file are not kept);
+- each registry row it changed (`history_rows`), once per command: the row as it was before the command (JSON), or
+  null when it did not exist.
 
 Only the last `keep` commands keep their before-images: recording a new command drops the rows of older ones in the
 same commit, and their folders are removed afterwards (a folder that no history row names is never needed again).
