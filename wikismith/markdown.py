@@ -102,10 +102,36 @@ def atx_heading(line: str) -> tuple[int, str] | None:
     return len(m.group(1)), m.group(2).strip()
 
 
+# A line that may open or close a fence (a backtick or tilde in its first four columns, as code_lines() tests), and
+# a line that may underline a setext heading: text with neither has only ATX headings.
+_FENCE_OR_UNDERLINE = re.compile(r"^(?:[^\n]{0,3}[`~]| {0,3}(?:=+|-+)[ \t]*$)", re.MULTILINE)
+_HASH_LINE = re.compile(r"^#", re.MULTILINE)
+_FENCE_LINE = re.compile(r"^[^\n]{0,3}[`~]", re.MULTILINE)
+# Line breaks other than \n that str.splitlines() honours.
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def headings(text: str) -> list[Heading]:
     """ATX and setext headings outside fenced code and front matter, in order."""
     lines = text.split("\n")
     start = front_matter_end(lines)
+    offset = sum(len(line) + 1 for line in lines[:start])
+    if not _FENCE_OR_UNDERLINE.search(text, offset):
+        # No fence and no setext underline: the headings are the ATX lines, found by one regular-expression pass
+        # instead of a Python step per line (pages that gather a section from each of thousands of documents).
+        found: list[Heading] = []
+        index, at = start, offset
+        for m in _HASH_LINE.finditer(text, offset):
+            index += text.count("\n", at, m.start())
+            at = m.start()
+            atx = atx_heading(lines[index])
+            if atx:
+                found.append(Heading(index, atx[0], atx[1]))
+        return found
+    return _headings_slow(lines, start)
+
+
+def _headings_slow(lines: list[str], start: int) -> list[Heading]:
     found: list[Heading] = []
     taken = -1  # the underline of a setext heading is not itself a heading or a heading's text
     masked = list(code_lines(lines[start:]))
@@ -151,6 +177,10 @@ def wikilinks(text: str) -> list[str]:
     """The page named by every wikilink in `text`, in order, repeats included."""
     if "[[" not in text:
         return []
+    if not _FENCE_LINE.search(text) and not _OTHER_BREAKS.search(text):
+        # No fence, and lines are what "\n" separates (no link or code span crosses one): one pass over the text
+        # finds what the loop below would, without a Python step per line.
+        return [page_of(m.group(2)) for m in _LINK.finditer(text) if m.group(2) is not None]
     found = []
     for in_code, line in code_lines(text.splitlines(keepends=True)):
         if not in_code and "[[" in line:

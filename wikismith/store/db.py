@@ -212,6 +212,25 @@ def chat_tables(conn: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def page_bodies_unindexed(conn: sqlite3.Connection) -> None:
+    # pages_fts is searched by title only (KBView.candidates); page text is searched through the passages. Its
+    # body column only keeps the page's text, but was tokenized in full on every write: a concept page that gains
+    # a section per document cost an add more with each document. The body stays, unindexed (which also stops a
+    # long page's body from lowering the rank of its title match).
+    _run_script(
+        conn,
+        """
+        CREATE VIRTUAL TABLE pages_fts_new USING fts5 (
+            title, body UNINDEXED, tokenize = 'unicode61 remove_diacritics 2'
+        );
+        INSERT INTO pages_fts_new (rowid, title, body) SELECT rowid, title, body FROM pages_fts;
+        DROP TABLE pages_fts;
+        ALTER TABLE pages_fts_new RENAME TO pages_fts
+        """,
+    )
+
+
 def _section_of(body: str, document: str) -> str:
     start = body.find(f"<!-- source:{document} -->")
     end = body.find(f"<!-- /source:{document} -->", start)

@@ -4,10 +4,12 @@ A command (one CLI invocation, one API call) is one or more transactions. When a
 same SQLite commit records, apart from the journal (so recovery never mistakes history for pending work):
 
 - the command itself (`history`): sequential id, time, command line, documents it touched, transactions;
-- each file the transaction touched (`history_files`): its before-image (a hard link, kept under
-  `.wikismith/history/<command>/<txn>/`, or "absent", or the length of an appended file) and the hash of what the
-  transaction wrote, so that an undo can tell a later hand edit;
-- each registry row it changed (`history_rows`): the row as it was (JSON), or null when it did not exist.
+- each file the transaction touched (`history_files`), once per command: its before-image as the command's first
+  transaction to touch it found it (a hard link, kept under `.wikismith/history/<command>/<txn>/`, or "absent", or
+  the length of an appended file) and the hash of what the command's last transaction to touch it wrote, so that
+  an undo can tell a later hand edit (undo reads nothing else: later before-images of the same file are not kept);
+- each registry row it changed (`history_rows`), once per command: the row as it was before the command (JSON), or
+  null when it did not exist.
 
 Only the last `keep` commands keep their before-images: recording a new command drops the rows of older ones in the
 same commit, and their folders are removed afterwards (a folder that no history row names is never needed again).
@@ -72,14 +74,36 @@ def record(conn, command: Command, txn: str, label: str, entries, after: dict[st
         conn.execute("DELETE FROM history_rows WHERE command <= ?", (number - command.keep,))
         conn.execute("DELETE FROM history WHERE id <= ?", (number - command.keep,))
     conn.execute("UPDATE history SET txns = txns + 1, documents = ? WHERE id = ?", (json.dumps(documents), number))
-    conn.executemany(
-        "INSERT INTO history_files (command, txn, seq, action, path, backup, old_size, after) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(number, txn, e.seq, e.action, e.path, kept_path(number, txn, e.backup), e.old_size, after.get(e.path))
-         for e in entries if e.action != "mkdir"])
+    # Undo restores each file and row as it was before the command: only the command's first record of each is
+    # ever read, later ones only update what the file became. So a file or row that an earlier transaction of the
+    # command already recorded keeps that record (its `after` moves on), and its new before-image is not kept:
+    # keeping every one made a big add store every version of its busiest pages (quadratic in the add's size).
+    for e in entries:
+        if e.action == "mkdir":
+            continue
+        known = conn.execute("SELECT txn, seq FROM history_files WHERE path = ? AND command = ?",
+                             (e.path, number)).fetchone()
+        if known is not None:
+            conn.execute("UPDATE history_files SET after = ? WHERE txn = ? AND seq = ?", (after.get(e.path), *known))
+        else:
+            conn.execute("INSERT INTO history_files (command, txn, seq, action, path, backup, old_size, after) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (number, txn, e.seq, e.action, e.path,
+                                                             kept_path(number, txn, e.backup), e.old_size,
+                                                             after.get(e.path)))
     conn.executemany("INSERT INTO history_rows (command, txn, tbl, key, before) VALUES (?, ?, ?, ?, ?)",
                      [(number, txn, tbl, key, None if before is None else json.dumps(before, sort_keys=True))
                       for tbl, key, before in rows])
+
+
+def unrecorded(conn, txn: str):
+    """Whether registry row (table, key) is not yet in the history of `txn`'s command: only then is its
+    before-image read and recorded (see record)."""
+    number = int(txn.split("-", 1)[0])
+
+    def fresh(tbl: str, key: str) -> bool:
+        return conn.execute("SELECT 1 FROM history_rows WHERE tbl = ? AND key = ? AND command = ?",
+                            (tbl, key, number)).fetchone() is None
+    return fresh
 
 
 def committed(command: Command, txn: str) -> None:
@@ -93,15 +117,26 @@ def kept_path(command: int, txn: str, backup: str | None) -> str | None:
     return posixpath.join(HISTORY, f"{command:06d}", txn, posixpath.basename(backup))
 
 
-def keep_backups(root: str, conn, txn: str) -> bool:
-    """After a commit: move the transaction's before-images into the history folder, if history keeps them.
-    Returns whether it did (else the caller removes them)."""
-    row = conn.execute("SELECT command FROM history_files WHERE txn = ? AND backup IS NOT NULL LIMIT 1",
-                       (txn,)).fetchone()
+def keep_backups(root: str, conn, txn: str, entries) -> bool:
+    """After a commit: move the before-images of `txn` (its journal `entries`) that history records into the
+    history folder, the others out. Returns whether it kept any (else the caller removes the folder). Interrupted
+    anywhere, running it again finishes it."""
+    number = int(txn.split("-", 1)[0])
+    wanted = set()
+    for e in entries:
+        if e.backup is None:
+            continue
+        row = conn.execute("SELECT backup FROM history_files WHERE path = ? AND command = ?",
+                           (e.path, number)).fetchone()
+        if row is not None and row[0] == kept_path(number, txn, e.backup):
+            wanted.add(posixpath.basename(e.backup))
     source = os.path.join(root, BACKUPS, txn)
-    if row is None or not os.path.isdir(source):
+    if not wanted or not os.path.isdir(source):
         return False
-    folder = os.path.join(root, HISTORY, f"{row[0]:06d}")
+    for name in sorted(os.listdir(source)):
+        if name not in wanted:
+            fs.unlink(os.path.join(source, name))
+    folder = os.path.join(root, HISTORY, f"{number:06d}")
     fs.makedirs(folder)
     fs.move_tree(source, os.path.join(folder, txn))
     return True
@@ -122,6 +157,28 @@ def orphan_folders(root: str, conn) -> list[str]:
             continue
         found += [posixpath.join(HISTORY, name, txn) for txn in sorted(os.listdir(os.path.join(base, name)))
                   if txn not in wanted]
+    return found
+
+
+def pruned_folders(root: str, conn, txn: str) -> list[str]:
+    """After transaction `txn` committed: the KB-relative history folders it left unneeded, without reading the
+    rows of its own command. Its commit can only have pruned whole older commands (record() drops whole commands),
+    and its own before-images are kept only when its rows name them, so this is orphan_folders() on a KB that had
+    no orphan before the transaction (every change starts from one: recovery runs first while anything is
+    pending). Costs one indexed look-up per top-level folder (at most history_keep of them, plus pruned ones), not
+    one per transaction of the command, which made every transaction of a big add slower than the one before."""
+    base = os.path.join(root, HISTORY)
+    if not os.path.isdir(base):
+        return []
+    own = txn.split("-", 1)[0]
+    found = []
+    for name in sorted(os.listdir(base)):
+        if name == own:
+            continue
+        wanted = name.isdigit() and conn.execute(
+            "SELECT 1 FROM history_files WHERE command = ? AND backup IS NOT NULL LIMIT 1", (int(name),)).fetchone()
+        if not wanted:
+            found.append(posixpath.join(HISTORY, name))
     return found
 
 

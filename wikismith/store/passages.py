@@ -7,6 +7,7 @@ rows out: the registry writes them in the same transaction as the page they come
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -67,8 +68,23 @@ def passages(text: str) -> list[Passage]:
     for i, (start, heading) in enumerate(cuts):
         end = cuts[i + 1][0] if i + 1 < len(cuts) else len(lines)
         section = lines[start + 1 : end] if heading else lines[start:end]
-        page = _chunks(section, heading, page, out)
+        before = out[-1].heading if out else None
+        cut, page = _section_chunks("\n".join(section), heading, page, before)
+        out.extend([Passage(len(out) + k, *rest) for k, rest in enumerate(cut)])
     return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _section_chunks(text: str, heading: str, page: int | None, before: str | None):
+    """_chunks() of one section, remembered: a page that gathers a section from each of thousands of documents
+    changes by one section per add, so its other sections are cut once, not once per add. What a section's
+    passages are depends only on its text, its heading, the page number in force and the heading of the passage
+    before it (all in the key); returns ((heading, first page, last page, text) per passage, the page at its
+    end)."""
+    scratch: list[Passage] = [Passage(0, before, None, None, "")] if before is not None else []
+    page = _chunks(text.split("\n"), heading, page, scratch)
+    cut = scratch[1:] if before is not None else scratch
+    return tuple((p.heading, p.first_page, p.last_page, p.text) for p in cut), page
 
 
 def _chunks(section: list[str], heading: str, page: int | None, out: list[Passage]) -> int | None:

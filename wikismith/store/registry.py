@@ -4,22 +4,28 @@ transaction, so every row changes with the files it describes."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass, field
 
 from wikismith.store import passages
 from wikismith.store.db import link_targets
 from wikismith.store.mutation import CANDIDATE_COLUMNS, DOCUMENT_COLUMNS, Mutation, PageRow
 
 
-def before_images(conn: sqlite3.Connection, mutation: Mutation) -> list[tuple[str, str, dict | None]]:
-    """(table, key, the row as it is now or None) for every registry row `mutation` will change; read inside the
-    commit transaction, before write_rows, so that an undo can put each row back."""
+def before_images(conn: sqlite3.Connection, mutation: Mutation,
+                  wanted=lambda tbl, key: True) -> list[tuple[str, str, dict | None]]:
+    """(table, key, the row as it is now or None) for every registry row `mutation` will change that
+    `wanted(table, key)`; read inside the commit transaction, before write_rows, so that an undo can put each row
+    back."""
     out: list[tuple[str, str, dict | None]] = []
     for doc_id in sorted(mutation.drop_documents | {d.id for d in mutation.put_documents}):
-        out.append(("documents", doc_id, document_row(conn, doc_id)))
+        if wanted("documents", doc_id):
+            out.append(("documents", doc_id, document_row(conn, doc_id)))
     for path in sorted(mutation.drop_pages | {p.path for p in mutation.put_pages}):
-        out.append(("pages", path, page_row(conn, path)))
+        if wanted("pages", path):
+            out.append(("pages", path, page_row(conn, path)))
     for doc_id in sorted(mutation.drop_candidates | set(mutation.put_candidates)):
-        out.append(("candidates", doc_id, candidate_rows(conn, doc_id)))
+        if wanted("candidates", doc_id):
+            out.append(("candidates", doc_id, candidate_rows(conn, doc_id)))
     return out
 
 
@@ -58,7 +64,10 @@ def write_rows(conn: sqlite3.Connection, mutation: Mutation) -> None:
     # (ascending), then pages are dropped or rewritten in the order of their ids (a rewrite keeps its id), then
     # the new passages come in (new, ascending ids).
     ids = {path: _page_id(conn, path) for path in sorted(mutation.drop_pages | {p.path for p in mutation.put_pages})}
-    _unindex_passages(conn, sorted(ids))
+    plans = {page.path: _passage_plan(conn, page) for page in mutation.put_pages}
+    gone = [pid for path in sorted(mutation.drop_pages) for (pid,) in
+            conn.execute("SELECT id FROM passages WHERE page = ?", (path,))]
+    _unindex_ids(conn, sorted(gone + [pid for plan in plans.values() for pid in plan.drop]))
     steps = [(path, None) for path in mutation.drop_pages] + [(page.path, page) for page in mutation.put_pages]
     for path, page in sorted(steps, key=lambda step: ids[step[0]] if ids[step[0]] is not None else float("inf")):
         if page is None:
@@ -66,7 +75,9 @@ def write_rows(conn: sqlite3.Connection, mutation: Mutation) -> None:
         else:
             _put_page(conn, page, ids[path])
     for page in mutation.put_pages:
-        _insert_passages(conn, page.path, page.title, page.description, page.body)
+        plan = plans[page.path]
+        conn.executemany("UPDATE passages SET seq = ? WHERE id = ?", plan.moved)
+        _insert_passage_rows(conn, page.path, page.title, plan.names, page.description, plan.insert)
     for doc_id in sorted(mutation.drop_candidates | set(mutation.put_candidates)):
         conn.execute("DELETE FROM candidates WHERE document = ?", (doc_id,))
     for doc_id, rows in sorted(mutation.put_candidates.items()):
@@ -81,9 +92,54 @@ def index_passages(conn: sqlite3.Connection, path: str, title: str, description:
     _insert_passages(conn, path, title, description, body)
 
 
+@dataclass
+class _PassagePlan:
+    names: str  # the page's aliases, as indexed with each passage
+    insert: list  # new passages (passages.Passage)
+    drop: list[int] = field(default_factory=list)  # ids of old passages the page no longer has
+    moved: list[tuple[int, int]] = field(default_factory=list)  # (new seq, id) of kept passages that moved
+
+
+def _passage_plan(conn: sqlite3.Connection, page: PageRow) -> _PassagePlan:
+    """What the page's passages need: an old passage whose text, heading and pages are unchanged (and whose page
+    title, aliases and description are) keeps its rows, only its seq follows; the rest go out and come in. A new
+    section on a page of hundreds then re-indexes one passage, not the page: the tokenizers (the trigram one
+    above all) cost in proportion to what they index, and rewriting every passage of a page that grows with each
+    document made the add slower with every document."""
+    new = passages.passages(page.body)
+    names = " ".join(passages.aliases(passages.split_front_matter(page.body)[0]))
+    old = conn.execute("SELECT id, seq, heading, first_page, last_page, text FROM passages WHERE page = ? "
+                       "ORDER BY seq, id", (page.path,)).fetchall()
+    if not old:
+        return _PassagePlan(names, new)
+    indexed = conn.execute("SELECT title, aliases, description FROM passages_fts WHERE rowid = ?",
+                           (old[0][0],)).fetchone()
+    if indexed != (page.title, names, page.description):
+        return _PassagePlan(names, new, drop=[row[0] for row in old])
+    pool: dict[tuple, list[tuple[int, int]]] = {}
+    for pid, seq, heading, first, last, text in old:
+        pool.setdefault((heading, first, last, text), []).append((pid, seq))
+    plan = _PassagePlan(names, [])
+    for p in new:
+        same = pool.get((p.heading, p.first_page, p.last_page, p.text))
+        if same:
+            pid, seq = same.pop(0)
+            if seq != p.seq:
+                plan.moved.append((p.seq, pid))
+        else:
+            plan.insert.append(p)
+    plan.drop = sorted(pid for left in pool.values() for pid, _seq in left)
+    return plan
+
+
 def _insert_passages(conn: sqlite3.Connection, path: str, title: str, description: str, body: str) -> None:
     names = " ".join(passages.aliases(passages.split_front_matter(body)[0]))
-    for p in passages.passages(body):
+    _insert_passage_rows(conn, path, title, names, description, passages.passages(body))
+
+
+def _insert_passage_rows(conn: sqlite3.Connection, path: str, title: str, names: str, description: str,
+                         rows) -> None:
+    for p in rows:
         rowid = conn.execute("INSERT INTO passages (page, seq, heading, first_page, last_page, text) "
                              "VALUES (?, ?, ?, ?, ?, ?)",
                              (path, p.seq, p.heading, p.first_page, p.last_page, p.text)).lastrowid
@@ -102,6 +158,14 @@ def _unindex_passages(conn: sqlite3.Connection, paths: list[str]) -> None:
     conn.executemany("DELETE FROM passages_tri WHERE rowid = ?", ids)
     for path in paths:
         conn.execute("DELETE FROM passages WHERE page = ?", (path,))
+
+
+def _unindex_ids(conn: sqlite3.Connection, ids: list[int]) -> None:
+    """These passages (ascending ids) out of both indexes and the passages table."""
+    rows = [(pid,) for pid in ids]
+    conn.executemany("DELETE FROM passages_fts WHERE rowid = ?", rows)
+    conn.executemany("DELETE FROM passages_tri WHERE rowid = ?", rows)
+    conn.executemany("DELETE FROM passages WHERE id = ?", rows)
 
 
 def _page_id(conn: sqlite3.Connection, path: str) -> int | None:
@@ -126,20 +190,26 @@ def _put_page(conn: sqlite3.Connection, page: PageRow, page_id: int | None) -> N
             (page.kind, page.title, page.description, page.updated_at, page_id),
         )
         conn.execute("DELETE FROM pages_fts WHERE rowid = ?", (page_id,))
-        conn.execute("DELETE FROM provenance WHERE page = ?", (page.path,))
-        conn.execute("DELETE FROM links WHERE page = ?", (page.path,))
+        # Provenance and links change by what differs: a page with a source and a link per document gains one
+        # of each per add, and rewriting all of them cost in proportion to the page.
+        sources = {row[0] for row in conn.execute("SELECT document FROM provenance WHERE page = ?", (page.path,))}
+        targets = {row[0] for row in conn.execute("SELECT target FROM links WHERE page = ?", (page.path,))}
     else:
         page_id = conn.execute(
             "INSERT INTO pages (path, kind, title, description, updated_at) VALUES (?, ?, ?, ?, ?)",
             (page.path, page.kind, page.title, page.description, page.updated_at),
         ).lastrowid
+        sources, targets = set(), set()
     conn.execute("INSERT INTO pages_fts (rowid, title, body) VALUES (?, ?, ?)", (page_id, page.title, page.body))
-    conn.executemany(
-        "INSERT OR IGNORE INTO provenance (page, document) VALUES (?, ?)",
-        [(page.path, doc) for doc in sorted(set(page.sources))],
-    )
+    new_sources, new_targets = set(page.sources), set(link_targets(page.body))
+    conn.executemany("DELETE FROM provenance WHERE page = ? AND document = ?",
+                     [(page.path, doc) for doc in sorted(sources - new_sources)])
+    conn.executemany("INSERT OR IGNORE INTO provenance (page, document) VALUES (?, ?)",
+                     [(page.path, doc) for doc in sorted(new_sources - sources)])
+    conn.executemany("DELETE FROM links WHERE page = ? AND target = ?",
+                     [(page.path, target) for target in sorted(targets - new_targets)])
     conn.executemany("INSERT INTO links (page, target) VALUES (?, ?)",
-                     [(page.path, target) for target in sorted(link_targets(page.body))])
+                     [(page.path, target) for target in sorted(new_targets - targets)])
 
 
 def dump(conn: sqlite3.Connection) -> dict:

@@ -152,8 +152,13 @@ class Store:
 
         Returns the transaction id, or None when `build` had nothing to change (None or an empty Mutation)."""
         with self.locked():
-            self._recover_locked()
             reason = self.dirty_reason()
+            # Recovery has something to do only where the cheap test sees a journal row or scratch (every way a
+            # transaction can stop leaves one) or the KB is dirty: skipping it otherwise spares each transaction
+            # of a big add recovery's full scan of the history folders, which grows with the add.
+            if reason is not None or self.needs_recovery():
+                self._recover_locked()
+                reason = self.dirty_reason()
             if reason is not None:
                 raise DirtyKnowledgeBase(
                     f"the knowledge base at {self.root} is marked dirty and refuses changes: {reason}. "

@@ -79,7 +79,7 @@ def apply(root: str, conn: sqlite3.Connection, mutation: Mutation, command: hist
         after = {path: history.sha256(data) for path, data in mutation.writes.items()}
         command.documents |= mutation.drop_documents | {d.id for d in mutation.put_documents}
         conn.execute("BEGIN IMMEDIATE")
-        rows = registry.before_images(conn, mutation)
+        rows = registry.before_images(conn, mutation, history.unrecorded(conn, txn))
         registry.write_rows(conn, mutation)
         history.record(conn, command, txn, mutation.label, entries, after, rows)
         conn.execute("UPDATE txns SET state = 'committed' WHERE id = ?", (txn,))
@@ -94,7 +94,7 @@ def apply(root: str, conn: sqlite3.Connection, mutation: Mutation, command: hist
             pass  # the journal stays `active`; the next command's recovery finishes the rollback
         raise
     try:
-        cleanup(root, conn, txn)
+        cleanup(root, conn, txn, entries, orphans=history.pruned_folders)
     except Exception:
         pass  # best effort: recovery removes what is left
     return txn
@@ -253,15 +253,18 @@ def _same_file(a: str, b: str) -> bool:
     return (sa.st_ino, sa.st_dev) == (sb.st_ino, sb.st_dev)
 
 
-def cleanup(root: str, conn, txn: str) -> None:
+def cleanup(root: str, conn, txn: str, entries: list[Entry] | None = None, orphans=None) -> None:
     """Forget a finished transaction: its staging folder, its before-images (kept in history/ when history
-    records them), its journal rows."""
-    kept = history.keep_backups(root, conn, txn)
+    records them), its journal rows. `orphans(root, conn, txn)` lists the history folders to remove; recovery
+    uses the full scan (history.orphan_folders), a transaction that just committed the look at what it can have
+    left (history.pruned_folders)."""
+    kept = history.keep_backups(root, conn, txn, load_entries(conn, txn) if entries is None else entries)
     for folder in (STAGING, *(() if kept else (BACKUPS,))):
         path = os.path.join(root, folder, txn)
         if os.path.lexists(path):
             fs.rmtree(path)
-    for orphan in history.orphan_folders(root, conn):  # before-images of commands history no longer keeps
+    found = history.orphan_folders(root, conn) if orphans is None else orphans(root, conn, txn)
+    for orphan in found:  # before-images of commands history no longer keeps
         fs.rmtree(os.path.join(root, orphan))
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("DELETE FROM txn_entries WHERE txn = ?", (txn,))

@@ -8,9 +8,11 @@ misread them and double-quoted otherwise — so any YAML reader (Obsidian, PyYAM
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
+_CLOSING = re.compile(r"^(?:---|\.\.\.)\r*$", re.MULTILINE)  # the line that ends a front-matter block
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)[ \t]*:(?:[ \t]+(.*?))?[ \t]*\Z")
 _ITEM = re.compile(r"[ \t]*-(?:[ \t]+(.*?))?[ \t]*\Z")
@@ -50,6 +52,8 @@ def render(meta: dict) -> str:
 
 
 def _scalar(value: object) -> str:
+    if type(value) is str:
+        return _string(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -61,6 +65,13 @@ def _scalar(value: object) -> str:
     if isinstance(value, str):
         return value if _is_plain_safe(value) else _quote(value)
     raise TypeError(f"front matter values must be scalars or lists of scalars, not {type(value).__name__}")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _string(value: str) -> str:
+    """A string as _scalar writes it, remembered: a page's `sources` list (one id per document that holds it, and
+    thousands on a popular page) is written again on every add with one more id."""
+    return value if _is_plain_safe(value) else _quote(value)
 
 
 def _float(value: float) -> str:
@@ -99,15 +110,11 @@ def parse(text: str) -> tuple[dict, str]:
     if not (text.startswith("---\n") or text.startswith("---\r\n")):
         return {}, text
     start = text.index("\n") + 1
-    pos = start
-    while True:
-        end = text.find("\n", pos)
-        line = text[pos:] if end < 0 else text[pos:end]
-        if line.rstrip("\r") in ("---", "..."):
-            return _parse_block(text[start:pos]), ("" if end < 0 else text[end + 1 :])
-        if end < 0:
-            return {}, text  # never closed: not front matter
-        pos = end + 1
+    closing = _CLOSING.search(text, start)
+    if closing is None:
+        return {}, text  # never closed: not front matter
+    pos, end = closing.start(), closing.end()
+    return _parse_block(text[start:pos]), ("" if end >= len(text) else text[end + 1 :])
 
 
 def _parse_block(block: str) -> dict:
@@ -135,12 +142,18 @@ def _parse_block(block: str) -> dict:
 
 def _value(text: str) -> object:
     text = text.strip()
+    if text.startswith("[") and text.endswith("]"):
+        return _flow_list(text[1:-1])
+    return _atom(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _atom(text: str) -> object:
+    """A value that is not a flow list (immutable, so remembered: see _string)."""
     if text.startswith('"') and text.endswith('"') and len(text) >= 2:
         return _unquote_double(text[1:-1])
     if text.startswith("'") and text.endswith("'") and len(text) >= 2:
         return text[1:-1].replace("''", "'")
-    if text.startswith("[") and text.endswith("]"):
-        return _flow_list(text[1:-1])
     if text in ("", "~", "null", "Null", "NULL"):
         return None
     if text in ("true", "True", "TRUE"):

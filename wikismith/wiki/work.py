@@ -23,6 +23,7 @@ class Work:
         self.gone: set[str] = set()  # documents this change removes (or replaces)
         self.candidates: dict[str, dict[str, CandidateRow]] = {}  # documents this change (re)writes: page -> row
         self.relink: set[str] = set()  # documents whose summary must list its pages again (one came or went)
+        self._stats: dict[tuple[str, frozenset], tuple[int, int, dict[str, int]]] = {}  # see holders()
 
     # -- which documents hold which pages, as this change leaves them ---------------------------------------------
 
@@ -31,7 +32,15 @@ class Work:
 
     def holders(self, page: str) -> tuple[int, int, dict[str, int]]:
         """(documents holding `page`, of them strongly, how many name it each way)."""
-        count, strong, titles = self.view.candidate_stats(page, self._excluded())
+        excluded = frozenset(self._excluded())
+        key = (page, excluded)
+        known = self._stats.get(key)
+        if known is None:
+            # The registry does not change while a change is built: each page's holders are counted once per set
+            # of documents left out, not on each of the ~30 questions an add asks (an aggregate over every
+            # holder, thousands on a popular page).
+            known = self._stats[key] = self.view.candidate_stats(page, set(excluded))
+        count, strong, titles = known[0], known[1], dict(known[2])
         for rows in self.candidates.values():
             row = rows.get(page)
             if row is not None:
