@@ -109,6 +109,33 @@ _HASH_LINE = re.compile(r"^#", re.MULTILINE)
 _FENCE_LINE = re.compile(r"^[^\n]{0,3}[`~]", re.MULTILINE)
 # Line breaks other than \n that str.splitlines() honours.
 _OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# The same line patterns, anchored on the "\n" before the line (run over "\n" + text): a literal first character
+# lets the regular-expression engine skip from newline to newline instead of testing `^` at every character, which
+# made each pass over a page that gathers thousands of sections cost milliseconds.
+_NL_FENCE_OR_UNDERLINE = re.compile(r"\n(?:[^\n]{0,3}[`~]| {0,3}(?:=+|-+)[ \t]*(?=\n|\Z))")
+_NL_HASH_LINE = re.compile(r"\n#")
+_NL_FENCE_LINE = re.compile(r"\n[^\n]{0,3}[`~]")
+_LINK_ONLY = re.compile(r"\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")  # _LINK where no backtick can open a code span
+
+
+def has_fence_or_underline(text: str, offset: int = 0) -> bool:
+    """Whether a line at or after `offset` (a line start) may open or close a fence or underline a setext heading:
+    bool(_FENCE_OR_UNDERLINE.search(text, offset))."""
+    return _NL_FENCE_OR_UNDERLINE.search("\n" + text, offset) is not None
+
+
+def has_fence_line(text: str) -> bool:
+    """bool(_FENCE_LINE.search(text)): no backtick and no tilde, no fence line."""
+    if "`" not in text and "~" not in text:
+        return False
+    return _NL_FENCE_LINE.search("\n" + text) is not None
+
+
+def has_other_breaks(text: str) -> bool:
+    """bool(_OTHER_BREAKS.search(text)), with plain substring tests on ASCII text."""
+    if text.isascii():
+        return any(ch in text for ch in "\r\x0b\x0c\x1c\x1d\x1e")
+    return _OTHER_BREAKS.search(text) is not None
 
 
 def headings(text: str) -> list[Heading]:
@@ -116,12 +143,12 @@ def headings(text: str) -> list[Heading]:
     lines = text.split("\n")
     start = front_matter_end(lines)
     offset = sum(len(line) + 1 for line in lines[:start])
-    if not _FENCE_OR_UNDERLINE.search(text, offset):
+    if not has_fence_or_underline(text, offset):
         # No fence and no setext underline: the headings are the ATX lines, found by one regular-expression pass
         # instead of a Python step per line (pages that gather a section from each of thousands of documents).
         found: list[Heading] = []
         index, at = start, offset
-        for m in _HASH_LINE.finditer(text, offset):
+        for m in _NL_HASH_LINE.finditer("\n" + text, offset):  # "\n#" at m.start() is "#" at m.start() in text
             index += text.count("\n", at, m.start())
             at = m.start()
             atx = atx_heading(lines[index])
@@ -177,15 +204,29 @@ def wikilinks(text: str) -> list[str]:
     """The page named by every wikilink in `text`, in order, repeats included."""
     if "[[" not in text:
         return []
-    if not _FENCE_LINE.search(text) and not _OTHER_BREAKS.search(text):
+    if not has_fence_line(text) and not has_other_breaks(text):
         # No fence, and lines are what "\n" separates (no link or code span crosses one): one pass over the text
         # finds what the loop below would, without a Python step per line.
+        if "`" not in text:
+            return [page_of(target) for target, _label in _LINK_ONLY.findall(text)]
         return [page_of(m.group(2)) for m in _LINK.finditer(text) if m.group(2) is not None]
     found = []
     for in_code, line in code_lines(text.splitlines(keepends=True)):
         if not in_code and "[[" in line:
             found.extend(page_of(m.group(2)) for m in _LINK.finditer(line) if m.group(2) is not None)
     return found
+
+
+def wikilink_pages(text: str) -> set[str]:
+    """The set of pages `text` links to: set(wikilinks(text)), with each distinct link target read once (a page
+    that gathers a section from each of thousands of documents links to each of their summaries)."""
+    if "[[" not in text:
+        return set()
+    if not has_fence_line(text) and not has_other_breaks(text):
+        if "`" not in text:
+            return {page_of(target) for target in {found[0] for found in _LINK_ONLY.findall(text)}}
+        return {page_of(target) for target in {found[1] for found in _LINK.findall(text)} if target}
+    return set(wikilinks(text))
 
 
 def rewrite_wikilinks(text: str, fn: Callable[[str, str | None, str], str]) -> str:

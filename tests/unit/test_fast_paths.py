@@ -105,3 +105,114 @@ def test_front_matter_reads_and_writes_as_before():
     for value in ("a", "b c", "yes", "1", 1, True, 1.0, None, "x\ny", ["a", 1, True, "no"]):
         rendered = frontmatter.render({"t": value})
         assert frontmatter.parse(rendered + "body")[0] == {"t": value}
+
+
+def test_atx_only_passages_equal_the_loop():
+    """The piece-by-piece path (bodies with ATX headings only) against the line-by-line cut, with the pieces that
+    decide between them: "#" lines that are no heading, headings whose plain text is empty, front-matter-like and
+    fence lines (which must send the body down the line path), adjacent headings, trailing newlines."""
+    rng = random.Random(6)
+    pieces = ["# A", "## From [[summaries/d1|D one]]", "#nope", "#", "# [[x| ]]", "####### seven", "# closed #",
+              "text words here", "", "<!-- source:d1 -->", "<!-- /source:d1 -->", "<!-- overview -->",
+              "<!-- page 2 -->", "- the thing is a thing", " ".join(["w"] * 170), "#\ttab", "---\r", "\t---",
+              "```", "~~~", "===", "x # y", "\r"]
+    for _ in range(ROUNDS * 2):
+        lines = _lines(rng, pieces, 16)
+        if rng.random() < 0.5:  # mostly bodies the fast path takes
+            lines = [x for x in lines if x not in ("---\r", "\t---", "```", "~~~", "===")]
+        text = "\n".join(lines) + rng.choice(["", "\n", "\n\n"])
+        if rng.random() < 0.2:
+            text = "---\ntitle: x\n---\n" + text
+        assert P.passages(text) == _passages_uncached(text), repr(text)
+
+
+def test_wikilink_pages_are_the_set_of_wikilinks():
+    rng = random.Random(7)
+    pieces = ["[[a]]", "[[b|c]]", "`[[x]]`", "```", "text", "[[", "]]", "|", "`", "\n", "\r", "[[d#h|e]]", " ",
+              "[[ a ]]", "[[#h]]", "[[a#]]", "\n```\n"]
+    for _ in range(ROUNDS):
+        text = "".join(_lines(rng, pieces, 15))
+        assert md.wikilink_pages(text) == set(md.wikilinks(text)), repr(text)
+
+
+def _parse_block_by_line(block):
+    """frontmatter._parse_block as it was, a pattern match per line: the reference for its run-of-items path."""
+    meta, current = {}, None
+    for raw in block.splitlines():
+        line = raw.rstrip("\r")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        item = frontmatter._ITEM.match(line)
+        if item and current is not None:
+            if meta.get(current) is None:
+                meta[current] = []
+            if isinstance(meta[current], list):
+                meta[current].append(frontmatter._value(item.group(1) or ""))
+            continue
+        m = frontmatter._LINE.match(line)
+        if not m or line[0].isspace():
+            continue
+        key, rest = m.group(1), m.group(2) or ""
+        current = key if not rest else None
+        meta[key] = frontmatter._value(rest) if rest else None
+    return meta
+
+
+def test_front_matter_item_runs_read_as_the_loop():
+    rng = random.Random(8)
+    pieces = ["sources:", "aliases:", "title: x", "  - a", "  - 1", "  - true", "  - [a, b]", '  - "q\\"x"',
+              "  - 'y'", "  - ", "  -   spaced  \t", "  - a\r", "  - # not a comment", "  -x", " - z", "- z", "",
+              "# c", "  # c", "sources: [a]", "  - null", "  - 1.5", "  - \u2028b", "k:", "  - \tt"]
+    for _ in range(ROUNDS):
+        block = "\n".join(_lines(rng, pieces, 14))
+        assert frontmatter._parse_block(block) == _parse_block_by_line(block), repr(block)
+
+
+def test_newline_anchored_scans_equal_the_line_patterns():
+    """The "\\n"-anchored scans (faster on big pages) find what the `^`/`$` MULTILINE patterns find."""
+    rng = random.Random(9)
+    pieces = ["```", "~~~", "   ~", "    `", "a`b", "===", "---", " -- ", "   ==\t", "- x", "\n", "\r", "\u2028",
+              "\x0b", "text", "# h", "<!-- source:d1 -->", "<!-- /source:d1 -->", "<!-- overview -->", " ", "\t",
+              "<!-- links -->", "<!-- source:a b -->", "é"]
+    for _ in range(ROUNDS * 2):
+        text = "".join(_lines(rng, pieces, 14))
+        assert md.has_fence_or_underline(text) == bool(md._FENCE_OR_UNDERLINE.search(text)), repr(text)
+        assert md.has_fence_line(text) == bool(md._FENCE_LINE.search(text)), repr(text)
+        assert md.has_other_breaks(text) == bool(md._OTHER_BREAKS.search(text)), repr(text)
+        assert P._without_our_marks(text) == P._OUR_MARK.sub("", text), repr(text)
+        lines = text.split("\n")
+        start = md.front_matter_end(lines)
+        offset = sum(len(line) + 1 for line in lines[:start])
+        assert md.has_fence_or_underline(text, offset) == bool(md._FENCE_OR_UNDERLINE.search(text, offset))
+
+
+def test_new_section_fast_path_equals_the_general_path():
+    """upsert_section's insertion of a new section (the "\\n"-anchored marker scans) gives what the general,
+    block-by-block path gives, whenever it answers at all; and it answers on well-formed sorted pages."""
+    from wikismith.wiki import sections
+
+    rng = random.Random(10)
+    ids = ["a1", "b2", "c3", "d4", "e5"]
+    answered = 0
+    for _ in range(ROUNDS):
+        chosen = sorted(rng.sample(ids, rng.randint(0, 4)))
+        if rng.random() < 0.2:
+            rng.shuffle(chosen)
+        parts = [rng.choice(["# T", "", "notes"])]
+        if rng.random() < 0.7:
+            parts.append("<!-- overview -->\nOver.\n<!-- /overview -->")
+        for doc in chosen:
+            parts.append(rng.choice([f"<!-- source:{doc} -->\n## From {doc}\n\ntext\n<!-- /source:{doc} -->",
+                                     f"<!-- source:{doc} -->  \nx\n<!-- /source:{doc} -->\t",
+                                     f"<!-- source:{doc} -->\n<!-- /source:{doc} -->"]))
+            if rng.random() < 0.1:
+                parts.append(rng.choice(["<!-- overview -->\nx\n<!-- /overview -->", f"<!-- /source:{doc} -->",
+                                         "my own note", f" <!-- source:{doc} -->"]))
+        body = rng.choice(["\n\n", "\n"]).join(parts) + rng.choice(["", "\n", "\n\n"])
+        new = rng.choice(ids + ["0z", "zz"])
+        fast = sections._insert_new_section(body, new, "New text.")
+        if fast is None:
+            continue
+        answered += 1
+        assert fast == sections._replace_or_insert(body, new, "New text."), repr(body)
+    assert answered > ROUNDS // 4

@@ -10,7 +10,7 @@ import sqlite3
 from typing import Callable
 
 from wikismith.errors import StoreError
-from wikismith.markdown import wikilinks
+from wikismith.markdown import wikilink_pages
 from wikismith.store import fs
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -242,7 +242,7 @@ def _section_of(body: str, document: str) -> str:
 
 def link_targets(body: str) -> set[str]:
     """The pages a page's text links to (wikilink targets without their #heading)."""
-    return {target for target in wikilinks(body) if target}
+    return {target for target in wikilink_pages(body) if target}
 
 
 SCHEMA_VERSION = len(MIGRATIONS)

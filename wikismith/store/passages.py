@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from wikismith.markdown import headings
+from wikismith.markdown import atx_heading, has_fence_or_underline, headings
 
 MAX_WORDS = 320  # a passage holds about this many words at most: what a reader takes in at one glance
 _PAGE_MARK = re.compile(r"<!-- page (\d+) -->")
@@ -19,8 +19,18 @@ _OUR_MARK = re.compile(r"^<!-- /?(?:overview|links|source:[^\s<>]+) -->[ \t]*$",
 _WIKILINK = re.compile(r"\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")
 
 
-@dataclass(frozen=True)
-class Passage:
+# _OUR_MARK anchored on the "\n" before the line (see markdown._NL_HASH_LINE): the same lines, found faster.
+_NL_OUR_MARK = re.compile(r"\n<!-- /?(?:overview|links|source:[^\s<>]+) -->[ \t]*(?=\n|\Z)")
+
+
+def _without_our_marks(body: str) -> str:
+    """_OUR_MARK.sub("", body): each of wikismith's marker lines left empty."""
+    if "<!-- " not in body:
+        return body
+    return _NL_OUR_MARK.sub("\n", "\n" + body)[1:]
+
+
+class Passage(NamedTuple):  # a named tuple: a page of thousands of sections makes thousands of them per write
     seq: int
     heading: str
     first_page: int | None
@@ -58,7 +68,9 @@ def aliases(front: str) -> list[str]:
 def passages(text: str) -> list[Passage]:
     """The passages of a page's whole text (front matter included, it is skipped)."""
     _front, body = split_front_matter(text)
-    body = _OUR_MARK.sub("", body)
+    body = _without_our_marks(body)
+    if not has_fence_or_underline(body) and body.partition("\n")[0].strip() != "---":
+        return _passages_of_atx_body(body)
     lines = body.split("\n")
     cuts = [(h.line, _plain(h.title)) for h in headings(body)]
     if not cuts or cuts[0][0] != 0:
@@ -72,6 +84,53 @@ def passages(text: str) -> list[Passage]:
         cut, page = _section_chunks("\n".join(section), heading, page, before)
         out.extend([Passage(len(out) + k, *rest) for k, rest in enumerate(cut)])
     return out
+
+
+def _passages_of_atx_body(body: str) -> list[Passage]:
+    """passages() of a body whose only headings are ATX lines (no fence, no setext underline, so no front matter
+    either: `---` is an underline): the body is split at the lines that start with "#" in one C-speed pass, and
+    each piece (a heading line and the lines up to the next "#" line) is read once and remembered, so a page that
+    gathers a section from each of thousands of documents costs a dictionary look-up per section, not a Python
+    step per line. Gives exactly what the line-by-line path gives (tests/unit/test_fast_paths.py)."""
+    pieces = body.split("\n#")
+    cuts: list[list] = []  # [heading, lines of the section as text pieces]
+    first = pieces[0]
+    if first.startswith("#"):
+        head = _atx_piece(first)
+        if head is not None:
+            cuts.append([head[0], [head[1]] if head[1] is not None else []])
+        else:
+            cuts.append(["", [first]])
+    else:
+        cuts.append(["", [first]])
+    for piece in pieces[1:]:
+        head = _atx_piece("#" + piece)
+        if head is None:
+            cuts[-1][1].append("#" + piece)
+        else:
+            cuts.append([head[0], [head[1]] if head[1] is not None else []])
+    out: list[Passage] = []
+    page = None
+    for heading, parts in cuts:
+        before = out[-1].heading if out else None
+        cut, page = _section_chunks("\n".join(parts), heading, page, before)
+        out.extend([Passage(len(out) + k, *rest) for k, rest in enumerate(cut)])
+    return out
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _atx_piece(piece: str) -> tuple[str, str | None] | None:
+    """(plain heading, the text below the heading line or None when there is none) of a piece that starts with a
+    heading line; None when its first line is no heading. A heading whose plain text is empty keeps its line in
+    its section, as the line-by-line path does."""
+    line, newline, rest = piece.partition("\n")
+    atx = atx_heading(line)
+    if atx is None:
+        return None
+    heading = _plain(atx[1])
+    if not heading:
+        return "", piece
+    return heading, rest if newline else None
 
 
 @functools.lru_cache(maxsize=1 << 16)

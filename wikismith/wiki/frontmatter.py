@@ -120,7 +120,23 @@ def parse(text: str) -> tuple[dict, str]:
 def _parse_block(block: str) -> dict:
     meta: dict = {}
     current: str | None = None  # key whose `- item` lines may follow
-    for raw in block.splitlines():
+    lines = block.splitlines()
+    at, count = 0, len(lines)
+    while at < count:
+        raw = lines[at]
+        at += 1
+        if current is not None and raw.startswith("  - "):
+            # A run of `  - item` lines (a page's `sources`, one per document that holds it, thousands on a
+            # popular page), each read as the item pattern below reads it, without a pattern match per line.
+            end = at
+            while end < count and lines[end].startswith("  - "):
+                end += 1
+            if meta.get(current) is None:
+                meta[current] = []
+            if isinstance(meta[current], list):
+                meta[current].extend([_value(item[4:].rstrip("\r")) for item in lines[at - 1 : end]])
+            at = end
+            continue
         line = raw.rstrip("\r")
         if not line.strip() or line.lstrip().startswith("#"):
             continue

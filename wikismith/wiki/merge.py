@@ -293,11 +293,11 @@ def _defining_line(title: str, body: str) -> str:
         # One regular-expression pass over the page finds the line (or that there is none) without a Python step
         # per line: a page that gathers a section from each of thousands of documents made this loop the largest
         # cost of an add. The line it finds is checked as below; anything unusual takes the loop.
-        low = body.replace("`", "").replace("**", "").lower()
-        found = _definition_pattern(name).search(low)
+        low = "\n" + body.replace("`", "").replace("**", "").lower()
+        found = _definition_pattern(name).search(low)  # "\n"-anchored: see markdown._NL_HASH_LINE
         if found is None:
             return ""
-        line = body.split("\n")[low.count("\n", 0, found.start())]
+        line = body.split("\n")[low.count("\n", 1, found.start() + 1)]
         if line.startswith("- ") and _defines(line[2:].replace("`", "").replace("**", "").lower(), name):
             return line[2:].strip()
     return _defining_line_slow(name, body)
@@ -309,9 +309,10 @@ _OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 @functools.lru_cache(maxsize=4096)
 def _definition_pattern(name: str) -> re.Pattern:
-    """_defines() over every line at once: a line `- ` + article + name + plural + defining verb."""
+    """_defines() over every line at once: a line `- ` + article + name + plural + defining verb, matched on the
+    "\n" before it (the text searched starts with one)."""
     verbs = "|".join(re.escape(v) for v in _DEFINING_VERBS)
-    return re.compile(f"^- (?:the |an |a )?{re.escape(name)}(?: |s |es )(?:{verbs})", re.MULTILINE)
+    return re.compile(f"\\n- (?:the |an |a )?{re.escape(name)}(?: |s |es )(?:{verbs})")
 
 
 def _defining_line_slow(name: str, body: str) -> str:

@@ -28,6 +28,8 @@ from wikismith.wiki.links import link
 
 _SOURCE_OPEN = re.compile(r"^<!-- source:([^\s<>]+) -->[ \t]*$", re.MULTILINE)
 _SOURCE_CLOSE = re.compile(r"^<!-- /source:([^\s<>]+) -->[ \t]*$", re.MULTILINE)
+_NL_SOURCE_OPEN = re.compile(r"\n<!-- source:([^\s<>]+) -->[ \t]*(?=\n|\Z)")
+_NL_SOURCE_CLOSE = re.compile(r"\n<!-- /source:([^\s<>]+) -->[ \t]*(?=\n|\Z)")
 _MARKER = re.compile(r"^<!-- (/?)(overview|source:([^\s<>]+)) -->[ \t]*$", re.MULTILINE)
 _DOC_ID = re.compile(r"[^\W_][\w.-]*\Z")
 _TITLE = re.compile(r"^# (.+?)[ \t]*$", re.MULTILINE)
@@ -176,21 +178,23 @@ def upsert_section(body: str, doc_id: str, content: str) -> str:
 def _insert_new_section(body: str, doc_id: str, content: str) -> str | None:
     """The common case, a new section among well-formed sorted ones, with C-speed scans only (pages can hold
     hundreds of sections); None sends anything else down the general path."""
-    opened = [(m.group(1), m.start()) for m in _SOURCE_OPEN.finditer(body)]
-    closed = [(m.group(1), m.start(), m.end()) for m in _SOURCE_CLOSE.finditer(body)]
-    names = [name for name, _ in opened]
-    if (not opened or doc_id in names or names != sorted(set(names))
-            or names != [name for name, _, _ in closed]):
+    # Marker lines found on the "\n" before them (in "\n" + body, where index i + 1 is body's i): a literal first
+    # character lets the scan skip from line to line (see markdown._NL_HASH_LINE).
+    text = "\n" + body
+    names = _NL_SOURCE_OPEN.findall(text)
+    if not names or doc_id in names or names != _NL_SOURCE_CLOSE.findall(text) or names != sorted(set(names)):
         return None
-    bounds = [pos for (_, start), (_, end, _) in zip(opened, closed) for pos in (start, end)]
-    if bounds != sorted(bounds) or "<!-- overview -->" in body[opened[0][1]:]:
+    opened = [m.start() for m in _NL_SOURCE_OPEN.finditer(text)]  # body index of each opening marker line
+    closed = [m.start() for m in _NL_SOURCE_CLOSE.finditer(text)]
+    bounds = [pos for pair in zip(opened, closed) for pos in pair]
+    if bounds != sorted(bounds) or "<!-- overview -->" in body[opened[0]:]:
         return None  # nested or interleaved markers: let the general path report them
     i = bisect.bisect(names, doc_id)
     new = _block_text(doc_id, content)
     if i < len(opened):
-        at = opened[i][1]
+        at = opened[i]
         return body[:at] + new + "\n\n" + body[at:]
-    at = closed[-1][2]
+    at = _SOURCE_CLOSE.match(body, closed[-1]).end()
     return body[:at] + "\n\n" + new + body[at:]
 
 
