@@ -116,11 +116,25 @@ def _passage_plan(conn: sqlite3.Connection, page: PageRow) -> _PassagePlan:
                            (old[0][0],)).fetchone()
     if indexed != (page.title, names, page.description):
         return _PassagePlan(names, new, drop=[row[0] for row in old])
-    pool: dict[tuple, list[tuple[int, int]]] = {}
-    for pid, seq, heading, first, last, text in old:
-        pool.setdefault((heading, first, last, text), []).append((pid, seq))
+    # The passages before and after the change are matched in place first (a new section moves only those after
+    # it, by the same count), so that only what lies between goes through the pool.
+    keys = [(heading, first, last, text) for _pid, _seq, heading, first, last, text in old]
+    head = 0
+    while head < len(new) and head < len(old) and new[head][1:] == keys[head]:
+        head += 1
+    tail = 0
+    while (tail < len(new) - head and tail < len(old) - head
+           and new[len(new) - 1 - tail][1:] == keys[len(old) - 1 - tail]):
+        tail += 1
     plan = _PassagePlan(names, [])
-    for p in new:
+    for (pid, seq, *_rest), p in zip(old[:head], new[:head]):
+        if seq != p.seq:
+            plan.moved.append((p.seq, pid))
+    suffix = list(zip(old[len(old) - tail:], new[len(new) - tail:]))
+    pool: dict[tuple, list[tuple[int, int]]] = {}
+    for row, key in zip(old[head:len(old) - tail], keys[head:len(old) - tail]):
+        pool.setdefault(key, []).append((row[0], row[1]))
+    for p in new[head:len(new) - tail]:
         same = pool.get((p.heading, p.first_page, p.last_page, p.text))
         if same:
             pid, seq = same.pop(0)
@@ -128,6 +142,9 @@ def _passage_plan(conn: sqlite3.Connection, page: PageRow) -> _PassagePlan:
                 plan.moved.append((p.seq, pid))
         else:
             plan.insert.append(p)
+    for (pid, seq, *_rest), p in suffix:
+        if seq != p.seq:
+            plan.moved.append((p.seq, pid))
     plan.drop = sorted(pid for left in pool.values() for pid, _seq in left)
     return plan
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from wikismith.compile.draft import Contribution, Draft
 from wikismith.errors import WikismithError
+from wikismith.markdown import has_other_breaks
 from wikismith.store.mutation import CandidateRow, DocumentRow, Mutation
 from wikismith.store.view import KBView
 from wikismith.wiki import frontmatter, pages, sections
@@ -289,7 +290,7 @@ def _defining_line(title: str, body: str) -> str:
     """The first line of the page's sections that says what the thing is ("A trait object is …", "Type hints
     refer to …"), in section order (by document id), so the choice does not depend on the order of adds."""
     name = " ".join(title.replace("`", "").split()).lower()
-    if not _OTHER_BREAKS.search(body):
+    if not has_other_breaks(body):
         # One regular-expression pass over the page finds the line (or that there is none) without a Python step
         # per line: a page that gathers a section from each of thousands of documents made this loop the largest
         # cost of an add. The line it finds is checked as below; anything unusual takes the loop.
@@ -301,10 +302,6 @@ def _defining_line(title: str, body: str) -> str:
         if line.startswith("- ") and _defines(line[2:].replace("`", "").replace("**", "").lower(), name):
             return line[2:].strip()
     return _defining_line_slow(name, body)
-
-
-# Line breaks other than \n that str.splitlines() honours: with none of them, lines are what "\n" separates.
-_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 @functools.lru_cache(maxsize=4096)
