@@ -28,8 +28,9 @@ from wikismith.wiki.links import link
 
 _SOURCE_OPEN = re.compile(r"^<!-- source:([^\s<>]+) -->[ \t]*$", re.MULTILINE)
 _SOURCE_CLOSE = re.compile(r"^<!-- /source:([^\s<>]+) -->[ \t]*$", re.MULTILINE)
-_NL_SOURCE_OPEN = re.compile(r"\n<!-- source:([^\s<>]+) -->[ \t]*(?=\n|\Z)")
-_NL_SOURCE_CLOSE = re.compile(r"\n<!-- /source:([^\s<>]+) -->[ \t]*(?=\n|\Z)")
+# Marker lines of sections, matched on the "\n" before them (in "\n" + body, so that index i + 1 is body's i): a
+# literal first character lets the scan skip from line to line (see markdown._NL_HASH_LINE).
+_NL_SOURCE_MARKER = re.compile(r"\n<!-- (/?)source:([^\s<>]+) -->[ \t]*(?=\n|\Z)")
 _MARKER = re.compile(r"^<!-- (/?)(overview|source:([^\s<>]+)) -->[ \t]*$", re.MULTILINE)
 _DOC_ID = re.compile(r"[^\W_][\w.-]*\Z")
 _TITLE = re.compile(r"^# (.+?)[ \t]*$", re.MULTILINE)
@@ -178,24 +179,33 @@ def upsert_section(body: str, doc_id: str, content: str) -> str:
 def _insert_new_section(body: str, doc_id: str, content: str) -> str | None:
     """The common case, a new section among well-formed sorted ones, with C-speed scans only (pages can hold
     hundreds of sections); None sends anything else down the general path."""
-    # Marker lines found on the "\n" before them (in "\n" + body, where index i + 1 is body's i): a literal first
-    # character lets the scan skip from line to line (see markdown._NL_HASH_LINE).
     text = "\n" + body
-    names = _NL_SOURCE_OPEN.findall(text)
-    if not names or doc_id in names or names != _NL_SOURCE_CLOSE.findall(text) or names != sorted(set(names)):
-        return None
-    opened = [m.start() for m in _NL_SOURCE_OPEN.finditer(text)]  # body index of each opening marker line
-    closed = [m.start() for m in _NL_SOURCE_CLOSE.finditer(text)]
-    bounds = [pos for pair in zip(opened, closed) for pos in pair]
-    if bounds != sorted(bounds) or "<!-- overview -->" in body[opened[0]:]:
-        return None  # nested or interleaved markers: let the general path report them
+    markers = _NL_SOURCE_MARKER.findall(text)  # (slash, name) of every marker line, in page order
+    names = [name for _slash, name in markers[::2]]
+    if (not names or doc_id in names or names != sorted(set(names))
+            or markers != [pair for name in names for pair in (("", name), ("/", name))]):
+        return None  # a section left open, nested, interleaved or repeated: let the general path report it
     i = bisect.bisect(names, doc_id)
+    first = _marker_at(text, "", names[0])
+    if first is None or "<!-- overview -->" in body[first:]:
+        return None
     new = _block_text(doc_id, content)
-    if i < len(opened):
-        at = opened[i]
-        return body[:at] + new + "\n\n" + body[at:]
-    at = _SOURCE_CLOSE.match(body, closed[-1]).end()
+    if i < len(names):
+        at = _marker_at(text, "", names[i])
+        return None if at is None else body[:at] + new + "\n\n" + body[at:]
+    last = _marker_at(text, "/", names[-1])
+    if last is None:
+        return None
+    at = _SOURCE_CLOSE.match(body, last).end()
     return body[:at] + "\n\n" + new + body[at:]
+
+
+def _marker_at(text: str, slash: str, name: str) -> int | None:
+    """Where in the body (`text` is "\n" + body) the marker line of `name` starts, when its first occurrence as
+    "\n<!-- [/]source:name -->" is that line; None otherwise."""
+    at = text.find(f"\n<!-- {slash}source:{name} -->")
+    found = _NL_SOURCE_MARKER.match(text, at) if at >= 0 else None
+    return at if found is not None and found.group(2) == name else None
 
 
 def set_overview(body: str, text: str) -> str:
