@@ -216,3 +216,30 @@ def test_new_section_fast_path_equals_the_general_path():
         answered += 1
         assert fast == sections._replace_or_insert(body, new, "New text."), repr(body)
     assert answered > ROUNDS // 4
+
+
+def test_description_from_the_overview_pass_equals_a_second_pass():
+    """_write_section takes the description from the line it found for the overview when only a quiet overview
+    changed; that must be what a pass over the new body finds."""
+    from wikismith.wiki import sections
+
+    rng = random.Random(11)
+    title = "Crash Recovery"
+    lines = ["- The crash recovery is a step.", "- crash recovery means x", "- other thing", "text", "",
+             "- **Crash** recovery refers to y", "<!-- source:zz -->", "# Heading", "- `crash recovery` are z"]
+    reused = 0
+    for _ in range(ROUNDS):
+        overview = "\n".join(_lines(rng, lines, 3)) or "Plain."
+        parts = [rng.choice(["# Crash Recovery", ""]), f"<!-- overview -->\n{overview}\n<!-- /overview -->"]
+        for doc in sorted(rng.sample(["a1", "b2", "c3"], rng.randint(0, 3))):
+            body_lines = "\n".join(_lines(rng, lines[:6], 4))
+            parts.append(f"<!-- source:{doc} -->\n## From {doc}\n\n{body_lines}\n<!-- /source:{doc} -->")
+        body = "\n\n".join(parts) + "\n"
+        before = sections.overview_text(body)
+        line = merge._defining_line(title, body) or merge._first_line(body)
+        derived = merge._overview_of(title, line, 3)
+        after = sections.set_overview(body, derived)
+        if before is not None and merge._quiet_overview(title, before) and merge._quiet_overview(title, derived):
+            reused += 1
+            assert merge._description_of(line) == merge._derived_description(after, title), repr(body)
+    assert reused > ROUNDS // 10

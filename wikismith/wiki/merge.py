@@ -254,12 +254,22 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview
         body = sections.set_title(body, pages.heading(title))
     body = sections.upsert_section(body, doc_id, sections.make_section(doc_id, holder["section"], doc_title))
     sources = sorted(set(meta.get("sources") or []) | {doc_id})
+    first = None  # the page's first defining (or first) line, when the new body is known to have the same
     if overview is None and current:
         pass  # an LLM compiler refreshes the overviews of the pages an add touched, once, after the add
+    elif overview:
+        body = sections.set_overview(body, unlink_unknown(overview, frozenset()))
     else:
-        body = sections.set_overview(body, unlink_unknown(overview, frozenset()) if overview
-                                     else _derived_overview(title, body, len(sources)))
-    description = _derived_description(body, title) or holder["description"]
+        before = sections.overview_text(body)
+        line = _defining_line(title, body) or _first_line(body)
+        derived = _overview_of(title, line, len(sources))
+        body = sections.set_overview(body, derived)
+        # Only the overview changed: unless either overview has a line that could be the defining or the first
+        # line, the new body's is the same line, and a second pass over a page of thousands of sections is spared.
+        if title and before is not None and _quiet_overview(title, before) and _quiet_overview(title, derived):
+            first = line
+    description = (_description_of(first) if first is not None else _derived_description(body, title)) \
+        or holder["description"]
     updated = work.updated(sources)
     meta = {**meta, "type": holder["kind"], "title": title, "description": description, "sources": sources,
             "updated": updated}
@@ -341,12 +351,24 @@ def _defines(text: str, name: str) -> bool:
 
 def _derived_description(body: str, title: str = "") -> str:
     """Always from the sections the page holds now, so it never quotes a document that is gone."""
-    line = " ".join((title and _defining_line(title, body) or _first_line(body)).replace("**", "").split())
+    return _description_of(title and _defining_line(title, body) or _first_line(body))
+
+
+def _description_of(first: str) -> str:
+    line = " ".join(first.replace("**", "").split())
     return line if len(line) <= 160 else line[:159].rsplit(" ", 1)[0] + "…"
 
 
+def _quiet_overview(title: str, text: str) -> bool:
+    """Whether an overview's text holds no line _defining_line could pick and nothing _first_line looks for."""
+    return "<!-- " not in text and not _defining_line(title, text)
+
+
 def _derived_overview(title: str, body: str, count: int) -> str:
-    first = _defining_line(title, body) or _first_line(body)
+    return _overview_of(title, _defining_line(title, body) or _first_line(body), count)
+
+
+def _overview_of(title: str, first: str, count: int) -> str:
     noun = "source" if count == 1 else "sources"
     text = f"**{title}** is discussed in {count} {noun}."
     if first:

@@ -210,12 +210,28 @@ def _marker_at(text: str, slash: str, name: str) -> int | None:
 
 def set_overview(body: str, text: str) -> str:
     """`body` with its overview set to `text` (added after the title if it had none)."""
+    span = _overview_span(body)
+    if span is not None:
+        return body[: span[0]] + _block_text(OVERVIEW, text) + body[span[1] :]
+    return _replace_or_insert(body, OVERVIEW, text)
+
+
+def overview_text(body: str) -> str | None:
+    """What lies between the overview's markers, when the page has one well-formed overview block, the only block
+    set_overview replaces in place (the rest of the page stays byte for byte); None otherwise."""
+    span = _overview_span(body)
+    if span is None:
+        return None
+    return body[span[0] + len("<!-- overview -->\n") : span[1] - len("\n<!-- /overview -->")]
+
+
+def _overview_span(body: str) -> tuple[int, int] | None:
     opening, closing = "<!-- overview -->\n", "\n<!-- /overview -->"
     start, end = body.find(opening), body.find(closing)
     if (0 <= start < end and body.count("<!-- overview -->") == 1 and body.count("<!-- /overview -->") == 1
             and (start == 0 or body[start - 1] == "\n") and body.startswith("\n", end + len(closing))):
-        return body[:start] + _block_text(OVERVIEW, text) + body[end + len(closing) :]
-    return _replace_or_insert(body, OVERVIEW, text)
+        return start, end + len(closing)
+    return None
 
 
 def remove_section(body: str, doc_id: str) -> str:
