@@ -113,6 +113,7 @@ _OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 # lets the regular-expression engine skip from newline to newline instead of testing `^` at every character, which
 # made each pass over a page that gathers thousands of sections cost milliseconds.
 _NL_FENCE_OR_UNDERLINE = re.compile(r"\n(?:[^\n]{0,3}[`~]| {0,3}(?:=+|-+)[ \t]*(?=\n|\Z))")
+_NL_UNDERLINE = re.compile(r"\n {0,3}(?:=+|-+)[ \t]*(?=\n|\Z)")
 _NL_HASH_LINE = re.compile(r"\n#")
 _NL_FENCE_LINE = re.compile(r"\n[^\n]{0,3}[`~]")
 _LINK_ONLY = re.compile(r"\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")  # _LINK where no backtick can open a code span
@@ -121,6 +122,8 @@ _LINK_ONLY = re.compile(r"\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")  # _LINK wh
 def has_fence_or_underline(text: str, offset: int = 0) -> bool:
     """Whether a line at or after `offset` (a line start) may open or close a fence or underline a setext heading:
     bool(_FENCE_OR_UNDERLINE.search(text, offset))."""
+    if "`" not in text and "~" not in text:  # no fence line: only an underline can answer
+        return _NL_UNDERLINE.search("\n" + text, offset) is not None
     return _NL_FENCE_OR_UNDERLINE.search("\n" + text, offset) is not None
 
 

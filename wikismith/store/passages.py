@@ -68,9 +68,11 @@ def aliases(front: str) -> list[str]:
 def passages(text: str) -> list[Passage]:
     """The passages of a page's whole text (front matter included, it is skipped)."""
     _front, body = split_front_matter(text)
-    body = _without_our_marks(body)
+    # Asked before taking wikismith's markers out, with the same answer: a marker line is no fence, underline or
+    # `---`, and the empty line it leaves is none either.
     if not has_fence_or_underline(body) and body.partition("\n")[0].strip() != "---":
         return _passages_of_atx_body(body)
+    body = _without_our_marks(body)
     lines = body.split("\n")
     cuts = [(h.line, _plain(h.title)) for h in headings(body)]
     if not cuts or cuts[0][0] != 0:
@@ -88,49 +90,61 @@ def passages(text: str) -> list[Passage]:
 
 def _passages_of_atx_body(body: str) -> list[Passage]:
     """passages() of a body whose only headings are ATX lines (no fence, no setext underline, so no front matter
-    either: `---` is an underline): the body is split at the lines that start with "#" in one C-speed pass, and
-    each piece (a heading line and the lines up to the next "#" line) is read once and remembered, so a page that
-    gathers a section from each of thousands of documents costs a dictionary look-up per section, not a Python
-    step per line. Gives exactly what the line-by-line path gives (tests/unit/test_fast_paths.py)."""
+    either: `---` is an underline), wikismith's markers still in it: the body is split at the lines that start
+    with "#" in one C-speed pass, and each piece (a "#" line and the lines up to the next one) is read once and
+    remembered, markers taken out, so a page that gathers a section from each of thousands of documents costs a
+    dictionary look-up per section, not a Python step or a pattern pass per line. A piece starts with a full
+    line and ends with one, so taking the markers out piece by piece takes out what taking them out of the whole
+    body would. Gives exactly what the line-by-line path gives (tests/unit/test_fast_paths.py)."""
     pieces = body.split("\n#")
-    cuts: list[list] = []  # [heading, lines of the section as text pieces]
     first = pieces[0]
-    if first.startswith("#"):
-        head = _atx_piece(first)
-        if head is not None:
-            cuts.append([head[0], [head[1]] if head[1] is not None else []])
-        else:
-            cuts.append(["", [first]])
+    head = _tail_piece(first[1:]) if first.startswith("#") else None
+    if head is None or head[0] is None:
+        heading, parts = "", [_without_our_marks(first)]
     else:
-        cuts.append(["", [first]])
-    for piece in pieces[1:]:
-        head = _atx_piece("#" + piece)
-        if head is None:
-            cuts[-1][1].append("#" + piece)
-        else:
-            cuts.append([head[0], [head[1]] if head[1] is not None else []])
+        heading, parts = head[0], ([head[1]] if head[1] is not None else [])
     out: list[Passage] = []
     page = None
-    for heading, parts in cuts:
-        before = out[-1].heading if out else None
-        cut, page = _section_chunks("\n".join(parts), heading, page, before)
-        out.extend([Passage(len(out) + k, *rest) for k, rest in enumerate(cut)])
+    for rest in pieces[1:]:
+        found, text = _tail_piece(rest)
+        if found is None:  # a "#" line that is no heading: part of the section above
+            parts.append(text)
+            continue
+        page = _add_section(out, parts, heading, page)
+        heading, parts = found, ([text] if text is not None else [])
+    _add_section(out, parts, heading, page)
     return out
 
 
+def _add_section(out: list[Passage], parts: list[str], heading: str, page: int | None) -> int | None:
+    """The passages of one section (its text in parts) onto `out`; returns the page number in force after it."""
+    cut, page = _section_chunks(parts[0] if len(parts) == 1 else "\n".join(parts), heading, page,
+                                out[-1].heading if out else None)
+    if len(cut) == 1:  # most sections: one passage, made without the named tuple's Python-level constructor
+        out.append(_tuple_new(Passage, (len(out), *cut[0])))
+    else:
+        out.extend([Passage(len(out) + k, *row) for k, row in enumerate(cut)])
+    return page
+
+
+_tuple_new = tuple.__new__
+
+
 @functools.lru_cache(maxsize=1 << 16)
-def _atx_piece(piece: str) -> tuple[str, str | None] | None:
-    """(plain heading, the text below the heading line or None when there is none) of a piece that starts with a
-    heading line; None when its first line is no heading. A heading whose plain text is empty keeps its line in
-    its section, as the line-by-line path does."""
-    line, newline, rest = piece.partition("\n")
+def _tail_piece(rest: str) -> tuple[str | None, str | None]:
+    """A piece of the body that starts with a "#" line, given without its "#": (plain heading, the text below
+    the heading line, None when there is none) when that line is a heading; (None, the whole piece) when it is
+    not. A heading whose plain text is empty keeps its line in its section, as the line-by-line path does.
+    Texts are returned with wikismith's markers taken out."""
+    piece = "#" + rest
+    line, newline, below = piece.partition("\n")
     atx = atx_heading(line)
     if atx is None:
-        return None
+        return None, _without_our_marks(piece)
     heading = _plain(atx[1])
     if not heading:
-        return "", piece
-    return heading, rest if newline else None
+        return "", _without_our_marks(piece)
+    return heading, _without_our_marks(below) if newline else None
 
 
 @functools.lru_cache(maxsize=1 << 16)
