@@ -11,6 +11,12 @@ from wikismith.store.mutation import CandidateRow, Mutation, PageRow
 from wikismith.store.view import KBView
 from wikismith.wiki import catalog, scaffold
 
+ALIAS = "alias"  # the kind of a candidate row that declares another name: page = the other name's, section = the term's
+
+
+def _folder(path: str) -> str:
+    return path.rsplit("/", 1)[0]
+
 
 class Work:
     def __init__(self, view: KBView, label: str):
@@ -23,15 +29,17 @@ class Work:
         self.gone: set[str] = set()  # documents this change removes (or replaces)
         self.candidates: dict[str, dict[str, CandidateRow]] = {}  # documents this change (re)writes: page -> row
         self.relink: set[str] = set()  # documents whose summary must list its pages again (one came or went)
-        self._stats: dict[tuple[str, frozenset], tuple[int, int, dict[str, int]]] = {}  # see holders()
+        self._stats: dict[tuple[str, frozenset], tuple[int, int, dict[str, int]]] = {}  # see _own()
+        self._alias_cache: dict[tuple, list] = {}  # see _declared(), other_names(), _group_rows()
+        self._scanned: dict[str, tuple[dict, list]] = {}  # see _work_aliases()
 
     # -- which documents hold which pages, as this change leaves them ---------------------------------------------
 
     def _excluded(self) -> set[str]:
         return self.gone | set(self.candidates)
 
-    def holders(self, page: str) -> tuple[int, int, dict[str, int]]:
-        """(documents holding `page`, of them strongly, how many name it each way)."""
+    def _own(self, page: str) -> tuple[int, int, dict[str, int]]:
+        """(documents holding `page` itself, of them strongly, how many name it each way)."""
         excluded = frozenset(self._excluded())
         key = (page, excluded)
         known = self._stats.get(key)
@@ -43,40 +51,142 @@ class Work:
         count, strong, titles = known[0], known[1], dict(known[2])
         for rows in self.candidates.values():
             row = rows.get(page)
-            if row is not None:
+            if row is not None and row.kind != ALIAS:
                 count, strong = count + 1, strong + int(row.strong)
                 titles[row.title] = titles.get(row.title, 0) + 1
         return count, strong, titles
 
+    # -- other names: a present document's "X, a.k.a. Y" makes Y's page X's -------------------------------------
+
+    def _declared(self, page: str) -> list[tuple[str, str, str]]:
+        """(document, term's page, name) of every present declaration that `page` is another name of a term."""
+        key = ("declared", page, frozenset(self._excluded()))
+        known = self._alias_cache.get(key)
+        if known is None:
+            known = self._alias_cache[key] = self.view.aliases_declared(page, set(key[2]))
+        extra = [(doc, r.section, r.title) for doc, r in self._work_aliases() if r.page == page]
+        return sorted(known + extra)
+
+    def _work_aliases(self) -> list[tuple[str, CandidateRow]]:
+        """(document, row) of the other names the documents this change (re)writes declare: looked at on every
+        question about a page, so each document's rows are scanned once, not on every question."""
+        out = []
+        for doc, rows in self.candidates.items():
+            seen = self._scanned.get(doc)
+            if seen is None or seen[0] is not rows:
+                seen = self._scanned[doc] = (rows, [r for r in rows.values() if r.kind == ALIAS])
+            out += [(doc, r) for r in seen[1]]
+        return out
+
+    def target(self, page: str) -> str | None:
+        """The term's page `page` is another name of, while a present document declares it (several: the first in
+        sort order); None for a page that is its own."""
+        terms = {term for _doc, term, _name in self._declared(page) if _folder(term) == _folder(page)}
+        return min(terms) if terms else None
+
+    def page_of(self, page: str) -> str:
+        """The page a candidate for `page` lands on: its term's page while it is another name, else itself."""
+        return self.target(page) or page
+
+    def other_names(self, term: str) -> list[tuple[str, str]]:
+        """(other name's page, name as written) of every present declaration naming `term` whose page resolves to
+        `term` now."""
+        key = ("naming", term, frozenset(self._excluded()))
+        known = self._alias_cache.get(key)
+        if known is None:
+            known = self._alias_cache[key] = self.view.aliases_naming(term, set(key[2]))
+        extra = [(doc, r.page, r.title) for doc, r in self._work_aliases() if r.section == term]
+        return sorted({(page, name) for _doc, page, name in known + extra if self.target(page) == term})
+
+    def group(self, page: str) -> list[str]:
+        """The pages whose candidates land on `page`: itself and its other names (none while it is one itself)."""
+        if self.target(page) is not None:
+            return []
+        return [page, *sorted({other for other, _name in self.other_names(page)})]
+
+    def _group_rows(self, page: str) -> dict[str, dict]:
+        """One row per document holding a page of the group of `page`: its row for `page` itself when it has one,
+        else for the first of the other names in sort order (strong when any of its rows is)."""
+        excluded = frozenset(self._excluded())
+        chosen: dict[str, dict] = {}
+        strong: dict[str, bool] = {}
+        for member in self.group(page):
+            key = ("holders", member, excluded)
+            if key not in self._alias_cache:  # every holder: asked several times per change, read once
+                self._alias_cache[key] = self.view.candidate_holders(member, set(excluded), None)
+            rows = self._alias_cache[key] + [r.__dict__ for _doc, pages_of in sorted(self.candidates.items())
+                                             if (r := pages_of.get(member)) is not None and r.kind != ALIAS]
+            for row in rows:
+                doc = row["document"]
+                strong[doc] = strong.get(doc, False) or bool(row["strong"])
+                chosen.setdefault(doc, row)  # group() lists `page` first, then the other names in order
+        return {doc: {**row, "strong": int(strong[doc])} for doc, row in sorted(chosen.items())}
+
+    def holders(self, page: str) -> tuple[int, int, dict[str, int]]:
+        """(documents holding `page` or one of its other names, of them strongly, how many name it each way),
+        each document counted once; none for a page that is another name now."""
+        members = self.group(page)
+        if not members:
+            return 0, 0, {}
+        if len(members) == 1:
+            return self._own(page)
+        rows = self._group_rows(page)
+        titles: dict[str, int] = {}
+        for row in rows.values():
+            titles[row["title"]] = titles.get(row["title"], 0) + 1
+        return len(rows), sum(row["strong"] for row in rows.values()), titles
+
     def exists(self, page: str) -> bool:
         """The rule that makes the wiki a function of the set of documents: a concept or entity page exists when
-        a document holds it strong, or two documents hold it."""
+        a document holds it (or one of its other names) strong, or two documents hold it; a page that is another
+        name of a term does not exist."""
         count, strong, _ = self.holders(page)
         return strong >= 1 or count >= 2
 
     def title(self, page: str, fallback: str) -> str:
-        """A page's title: the name most of its documents give it (ties: the first in sort order)."""
-        _, _, titles = self.holders(page)
+        """A page's title: the name most of its own documents give it (ties: the first in sort order); with none,
+        the name most of the documents of its other names give it."""
+        _, _, titles = self._own(page) if self.target(page) is None else (0, 0, {})
+        if not titles:
+            _, _, titles = self.holders(page)
         return min(titles, key=lambda t: (-titles[t], t)) if titles else fallback
 
     def aliases(self, page: str, title: str) -> list[str]:
-        """The other names its documents give the page ("Box<T>" for "Box", "Type Hint" for "Type Hints"), one per
-        spelling that differs beyond case, sorted: a function of the set of holders, like the title."""
-        _, _, titles = self.holders(page)
+        """The other names its documents give the page ("Box<T>" for "Box", "Type Hint" for "Type Hints") and the
+        other names declared for it, one per spelling that differs beyond case, sorted: a function of the set of
+        documents, like the title."""
+        names = set(self.holders(page)[2])
+        if len(self.group(page)) > 1:
+            for member in self.group(page):
+                names |= set(self._own(member)[2])
+            names |= {name for _other, name in self.other_names(page)}
         seen = {title.casefold()}
         out = []
-        for name in sorted(titles):
+        for name in sorted(names):
             if name.casefold() not in seen:
                 seen.add(name.casefold())
                 out.append(name)
         return out
 
-    def holder_rows(self, page: str, limit: int) -> list[dict]:
-        """Up to `limit` rows (with sections) of the documents holding `page`."""
+    def holder_rows(self, page: str, limit: int | None) -> list[dict]:
+        """Up to `limit` rows (with sections) of the documents holding `page` or one of its other names, one per
+        document (every one with limit None)."""
+        members = self.group(page)
+        if len(members) > 1:
+            rows = list(self._group_rows(page).values())
+            return rows if limit is None else rows[:limit]
+        if not members:
+            return []
         rows = [r.__dict__ for doc, pages_of in sorted(self.candidates.items())
-                if (r := pages_of.get(page)) is not None]
-        return sorted(rows + self.view.candidate_holders(page, self._excluded(), limit),
-                      key=lambda r: r["document"])[:limit]
+                if (r := pages_of.get(page)) is not None and r.kind != ALIAS]
+        rows = sorted(rows + self.view.candidate_holders(page, self._excluded(), limit), key=lambda r: r["document"])
+        return rows if limit is None else rows[:limit]
+
+    def holding(self, page: str) -> list[str]:
+        """Every document holding `page` itself (not through an other name), by id."""
+        docs = {r["document"] for r in self.view.candidate_holders(page, self._excluded(), None)}
+        docs |= {doc for doc, rows in self.candidates.items() if (r := rows.get(page)) is not None and r.kind != ALIAS}
+        return sorted(docs)
 
     def candidate_rows(self, doc_id: str) -> list[dict]:
         if doc_id in self.candidates:
@@ -100,6 +210,12 @@ class Work:
     def delete(self, path: str) -> None:
         self.written.pop(path, None)
         self.rows.pop(path, None)
+        if not self.view.exists(path) and self.view.page(path) is None:
+            # Written and taken back within this change (a recompile that forgets an other name, then declares
+            # it again): nothing to delete.
+            self.m.deletes.discard(path)
+            self.m.drop_pages.discard(path)
+            return
         self.m.deletes.add(path)
         self.m.drop_pages.add(path)
 
