@@ -152,14 +152,13 @@ class Work:
         return min(titles, key=lambda t: (-titles[t], t)) if titles else fallback
 
     def aliases(self, page: str, title: str) -> list[str]:
-        """The other names its documents give the page ("Box<T>" for "Box", "Type Hint" for "Type Hints") and the
-        other names declared for it, one per spelling that differs beyond case, sorted: a function of the set of
-        documents, like the title."""
+        """The other names its documents give the page ("Box<T>" for "Box", "Type Hint" for "Type Hints"), through
+        its other names too ("Type Annotation" when a document holds that), one per spelling that differs beyond
+        case, sorted: a function of the set of documents, like the title. An other name no document holds is not
+        listed: it gathers nothing here (as before, inside the document that declares it)."""
         names = set(self.holders(page)[2])
-        if len(self.group(page)) > 1:
-            for member in self.group(page):
-                names |= set(self._own(member)[2])
-            names |= {name for _other, name in self.other_names(page)}
+        for member in self.group(page)[1:]:
+            names |= set(self._own(member)[2])
         seen = {title.casefold()}
         out = []
         for name in sorted(names):
