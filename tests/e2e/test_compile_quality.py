@@ -6,6 +6,8 @@ thing is, sentences kept whole across initials, and the same wiki whatever order
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from wikicheck import CORPUS, add, front_matter, tree_bytes
@@ -103,9 +105,9 @@ def _wiki(root) -> dict[str, bytes]:
 
 def test_an_other_name_one_document_declares_is_one_page_for_every_document(tmp_path):
     """PEP 526 says "type hints, a.k.a. type annotations"; PEP 484, PEP 585 and a Rust chapter write "type
-    annotation" without knowing it. With PEP 526 in the KB, first or last, there is one page, holding every one of
-    them, with the other name as an alias, and every summary links it; removing PEP 526 gives back the two pages
-    exactly, and recompiling changes nothing."""
+    annotation" without knowing it. With PEP 526 in the KB, first, last or in the middle of a parallel add, there is
+    one page, holding every one of them, with the other name as an alias, and every summary links it; recompiling
+    changes nothing; removing PEP 526 gives back the two pages exactly, and undo brings the one page back."""
     from wikicheck import cli
 
     trees = {}
@@ -115,7 +117,15 @@ def test_an_other_name_one_document_declares_is_one_page_for_every_document(tmp_
         for path in order:
             assert add(root, path)[0] == 0
         trees[name] = _wiki(root)
-    assert trees["declared-last"] == trees["declared-first"]
+    inbox = tmp_path / "inbox"  # a folder, prepared by two workers: the declaring document comes third
+    inbox.mkdir()
+    for path in (DECLARING, *OTHERS):
+        (inbox / path.name).write_bytes(path.read_bytes())
+    parallel = tmp_path / "parallel"
+    assert cli("init", parallel)[0] == 0
+    assert add(parallel, inbox, extra=("--jobs", "2"))[0] == 0
+    trees["parallel"] = _wiki(parallel)
+    assert trees["declared-last"] == trees["declared-first"] == trees["parallel"]
     root = tmp_path / "declared-last"
     concepts = _pages(root, "concepts")
     assert "type-annotation" not in concepts
@@ -125,7 +135,9 @@ def test_an_other_name_one_document_declares_is_one_page_for_every_document(tmp_
     for doc in meta["sources"]:
         summary = (root / "wiki" / "summaries" / f"{doc}.md").read_text(encoding="utf-8")
         assert "[[concepts/type-hint|" in summary and "concepts/type-annotation" not in summary, doc
-    assert cli("recompile", "--all", "-y", kb=root)[0] == 0
+    code, out, err = cli("recompile", "--all", "-y", "--json", kb=root)
+    assert code == 0, err
+    assert {d["status"] for d in json.loads(out)["documents"]} == {"unchanged"}
     assert _wiki(root) == trees["declared-last"]
 
     without = tmp_path / "without"

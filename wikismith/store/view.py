@@ -203,6 +203,26 @@ class KBView:
         rows = [dict(zip(CANDIDATE_COLUMNS, r)) for r in rows if r[0] not in excluding]
         return rows if limit is None else rows[:limit]
 
+    def candidate_group_stats(self, pages: list[str], excluding: set[str]) -> tuple[int, int, dict[str, int]]:
+        """(documents holding one of `pages`, of them holding one strong, how many rows name them each way), each
+        document counted once in the first two, documents in `excluding` left out. Aggregated in SQL."""
+        marks = ", ".join("?" * len(pages))
+        where = f"page IN ({marks}) AND kind != 'alias'"
+        count, strong = self.conn.execute(
+            f"SELECT count(DISTINCT document), count(DISTINCT CASE WHEN strong THEN document END) FROM candidates "
+            f"WHERE {where}", pages).fetchone()
+        titles = dict(self.conn.execute(f"SELECT title, count(*) FROM candidates WHERE {where} GROUP BY title",
+                                        pages).fetchall())
+        for chunk in _chunks(sorted(excluding)):
+            docs = ", ".join("?" * len(chunk))
+            for _doc, s, names in self.conn.execute(
+                    f"SELECT document, max(strong), group_concat(title, char(0)) FROM candidates WHERE {where} "
+                    f"AND document IN ({docs}) GROUP BY document", (*pages, *chunk)):
+                count, strong = count - 1, strong - int(bool(s))
+                for name in names.split("\0"):
+                    titles[name] -= 1
+        return count, strong, {t: n for t, n in titles.items() if n > 0}
+
     # Other names: a document declares that a page's name is another name of one of its terms ("X, a.k.a. Y")
     # with a candidate row of kind "alias": page = the other name's page, section = the term's page.
 

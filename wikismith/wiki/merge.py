@@ -293,6 +293,8 @@ def _refresh(work: Work, page: str, draft: Draft | None, own_id: str) -> None:
     gone when it does not; every document holding it, or landing on it, lists its pages again."""
     want = work.holder_rows(page, None) if work.exists(page) else []
     work.relink.update(work.holding(page))
+    for other, _name in work.other_names(page):  # they land here even when this page is another name itself
+        work.relink.update(work.holding(other))
     work.relink.update(row["document"] for row in want)
     current = work.current(page)
     if not want:

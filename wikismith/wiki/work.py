@@ -30,7 +30,7 @@ class Work:
         self.candidates: dict[str, dict[str, CandidateRow]] = {}  # documents this change (re)writes: page -> row
         self.relink: set[str] = set()  # documents whose summary must list its pages again (one came or went)
         self._stats: dict[tuple[str, frozenset], tuple[int, int, dict[str, int]]] = {}  # see _own()
-        self._alias_cache: dict[tuple, list] = {}  # see _declared(), other_names(), _group_rows()
+        self._alias_cache: dict[tuple, object] = {}  # see _declared(), other_names(), holders()
         self._scanned: dict[str, tuple[dict, list]] = {}  # see _work_aliases()
 
     # -- which documents hold which pages, as this change leaves them ---------------------------------------------
@@ -104,37 +104,43 @@ class Work:
             return []
         return [page, *sorted({other for other, _name in self.other_names(page)})]
 
-    def _group_rows(self, page: str) -> dict[str, dict]:
-        """One row per document holding a page of the group of `page`: its row for `page` itself when it has one,
-        else for the first of the other names in sort order (strong when any of its rows is)."""
-        excluded = frozenset(self._excluded())
+    def _group_rows(self, page: str, limit: int | None) -> list[dict]:
+        """One row per document holding a page of the group of `page`, by document, the first `limit` of them
+        (every one with None): its row for `page` itself when it has one, else for the first of the other names in
+        sort order. Bounded by `limit`: a document among the first `limit` has, on each page of the group, fewer
+        than `limit` documents before it."""
+        excluded = self._excluded()
         chosen: dict[str, dict] = {}
-        strong: dict[str, bool] = {}
-        for member in self.group(page):
-            key = ("holders", member, excluded)
-            if key not in self._alias_cache:  # every holder: asked several times per change, read once
-                self._alias_cache[key] = self.view.candidate_holders(member, set(excluded), None)
-            rows = self._alias_cache[key] + [r.__dict__ for _doc, pages_of in sorted(self.candidates.items())
-                                             if (r := pages_of.get(member)) is not None and r.kind != ALIAS]
+        for member in self.group(page):  # `page` first, then the other names in order
+            rows = self.view.candidate_holders(member, excluded, limit)
+            rows += [r.__dict__ for _doc, pages_of in sorted(self.candidates.items())
+                     if (r := pages_of.get(member)) is not None and r.kind != ALIAS]
             for row in rows:
-                doc = row["document"]
-                strong[doc] = strong.get(doc, False) or bool(row["strong"])
-                chosen.setdefault(doc, row)  # group() lists `page` first, then the other names in order
-        return {doc: {**row, "strong": int(strong[doc])} for doc, row in sorted(chosen.items())}
+                chosen.setdefault(row["document"], row)
+        rows = [chosen[doc] for doc in sorted(chosen)]
+        return rows if limit is None else rows[:limit]
 
     def holders(self, page: str) -> tuple[int, int, dict[str, int]]:
-        """(documents holding `page` or one of its other names, of them strongly, how many name it each way),
-        each document counted once; none for a page that is another name now."""
+        """(documents holding `page` or one of its other names, of them holding one strong, how many rows name it
+        each way), each document counted once in the first two; none for a page that is another name now."""
         members = self.group(page)
         if not members:
             return 0, 0, {}
         if len(members) == 1:
             return self._own(page)
-        rows = self._group_rows(page)
-        titles: dict[str, int] = {}
-        for row in rows.values():
-            titles[row["title"]] = titles.get(row["title"], 0) + 1
-        return len(rows), sum(row["strong"] for row in rows.values()), titles
+        excluded = frozenset(self._excluded())
+        key = ("group", tuple(members), excluded)
+        known = self._alias_cache.get(key)
+        if known is None:
+            known = self._alias_cache[key] = self.view.candidate_group_stats(members, set(excluded))
+        count, strong, titles = known[0], known[1], dict(known[2])
+        for rows in self.candidates.values():
+            held = [r for p in members if (r := rows.get(p)) is not None and r.kind != ALIAS]
+            if held:
+                count, strong = count + 1, strong + int(any(r.strong for r in held))
+                for r in held:
+                    titles[r.title] = titles.get(r.title, 0) + 1
+        return count, strong, titles
 
     def exists(self, page: str) -> bool:
         """The rule that makes the wiki a function of the set of documents: a concept or entity page exists when
@@ -156,9 +162,7 @@ class Work:
         its other names too ("Type Annotation" when a document holds that), one per spelling that differs beyond
         case, sorted: a function of the set of documents, like the title. An other name no document holds is not
         listed: it gathers nothing here (as before, inside the document that declares it)."""
-        names = set(self.holders(page)[2])
-        for member in self.group(page)[1:]:
-            names |= set(self._own(member)[2])
+        names = self.holders(page)[2]
         seen = {title.casefold()}
         out = []
         for name in sorted(names):
@@ -172,8 +176,7 @@ class Work:
         document (every one with limit None)."""
         members = self.group(page)
         if len(members) > 1:
-            rows = list(self._group_rows(page).values())
-            return rows if limit is None else rows[:limit]
+            return self._group_rows(page, limit)
         if not members:
             return []
         rows = [r.__dict__ for doc, pages_of in sorted(self.candidates.items())
