@@ -131,7 +131,7 @@ def _linked(work: Work, doc_id: str) -> dict[str, list[tuple[str, str]]]:
     """The pages of a document's candidates that exist, by kind, labelled as the document names them."""
     linked: dict[str, list[tuple[str, str]]] = {"concept": [], "entity": []}
     rows = work.candidate_rows(doc_id)
-    own = {row["page"] for row in rows}
+    own = set(_held(rows))
     seen: set[str] = set()
     for row in rows:
         if row["kind"] == ALIAS:

@@ -78,25 +78,51 @@ class Work:
             out += [(doc, r) for r in seen[1]]
         return out
 
-    def target(self, page: str) -> str | None:
-        """The term's page `page` is another name of, while a present document declares it (several: the first in
-        sort order); None for a page that is its own."""
+    def _direct(self, page: str) -> str | None:
+        """The term a present document declares `page` another name of (several: the first in sort order)."""
         terms = {term for _doc, term, _name in self._declared(page) if _folder(term) == _folder(page)}
         return min(terms) if terms else None
+
+    def target(self, page: str) -> str | None:
+        """The page `page`'s holders land on while it is another name, None for a page that is its own. Followed
+        to the end: the other name of an other name lands on the last term ("Z a.k.a. Y" and "Y a.k.a. X": Z's
+        holders land on X); names that are other names of each other in a ring land on the first of the ring in
+        sort order. Either way no holder's section is left on a page that does not exist, and the answer depends
+        only on the set of declarations."""
+        path, seen = [page], {page}
+        step = self._direct(page)
+        while step is not None and step not in seen:
+            path.append(step)
+            seen.add(step)
+            step = self._direct(step)
+        end = path[-1] if step is None else min(path[path.index(step):])
+        return None if end == page else end
 
     def page_of(self, page: str) -> str:
         """The page a candidate for `page` lands on: its term's page while it is another name, else itself."""
         return self.target(page) or page
 
-    def other_names(self, term: str) -> list[tuple[str, str]]:
-        """(other name's page, name as written) of every present declaration naming `term` whose page resolves to
-        `term` now."""
+    def _naming(self, term: str) -> list[tuple[str, str, str]]:
+        """(document, other name's page, name as written) of every present declaration naming `term` directly."""
         key = ("naming", term, frozenset(self._excluded()))
         known = self._alias_cache.get(key)
         if known is None:
             known = self._alias_cache[key] = self.view.aliases_naming(term, set(key[2]))
-        extra = [(doc, r.page, r.title) for doc, r in self._work_aliases() if r.section == term]
-        return sorted({(page, name) for _doc, page, name in known + extra if self.target(page) == term})
+        return known + [(doc, r.page, r.title) for doc, r in self._work_aliases() if r.section == term]
+
+    def other_names(self, term: str) -> list[tuple[str, str]]:
+        """(other name's page, name as written) of every present declaration whose page lands on `term` now,
+        through a chain of other names too."""
+        found: set[tuple[str, str]] = set()
+        visited, frontier = {term}, [term]
+        while frontier:
+            for _doc, page, name in self._naming(frontier.pop()):
+                if page != term and self.target(page) == term:
+                    found.add((page, name))
+                    if page not in visited:
+                        visited.add(page)
+                        frontier.append(page)
+        return sorted(found)
 
     def group(self, page: str) -> list[str]:
         """The pages whose candidates land on `page`: itself and its other names (none while it is one itself)."""
