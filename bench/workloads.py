@@ -399,6 +399,21 @@ def undo_remove() -> Workload:
     return Workload("undo-remove", build, lambda root: _cli("--kb", root, "undo", "-y"), warm=True)
 
 
+def add_declaring() -> Workload:
+    """PEP 526 says "type hints, a.k.a. type annotations": its add moves PEP 585's "Type Annotations" section onto
+    the "Type Hints" page and relinks PEP 585's summary (an other name declared for the whole KB)."""
+    declaring = os.path.join(PEPS, "pep-0526.rst")
+    return _add_one_file("add-declaring-other-name", declaring, lambda inbox: _kb_with(
+        {name: path for name, path in THREE_PEPS.items() if path != declaring})[0])
+
+
+def remove_declaring() -> Workload:
+    """Its removal moves that section back onto a page of its own."""
+    build, _ = _kb_with(THREE_PEPS)
+    return Workload("remove-declaring-other-name", build,
+                    lambda root: _cli("--kb", root, "remove", "-y", "pep-0526"), warm=True)
+
+
 def undo_refused() -> Workload:
     """An undo refused (a later command changed the same pages) changes nothing; the undo of the later one runs."""
     def then(root: str, inbox: str) -> None:
@@ -426,6 +441,8 @@ WORKLOADS.update({
     "undo-folder-add": undo_folder_add,
     "undo-remove": undo_remove,
     "undo-refused": undo_refused,
+    "add-declaring-other-name": add_declaring,
+    "remove-declaring-other-name": remove_declaring,
 })
 
 

@@ -6,6 +6,8 @@ thing is, sentences kept whole across initials, and the same wiki whatever order
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from wikicheck import CORPUS, add, front_matter, tree_bytes
@@ -89,3 +91,61 @@ def test_the_wiki_is_the_same_whatever_order_the_documents_came_in(tmp_path):
         tree = tree_bytes(root, tops=("wiki",))
         trees.append({k: v for k, v in tree.items() if not k.endswith("log.md")})
     assert trees[0] == trees[1]
+
+
+# -- other names a document declares, for the whole KB ----------------------------------------------------------------
+
+DECLARING = CORPUS / "peps" / "pep-0526.rst"  # ":pep:`484` introduced type hints, a.k.a. type annotations"
+OTHERS = [CORPUS / "peps" / "pep-0484.rst", CORPUS / "peps" / "pep-0585.rst", CORPUS / "book" / "ch03-02-data-types.md"]
+
+
+def _wiki(root) -> dict[str, bytes]:
+    return {k: v for k, v in tree_bytes(root, tops=("wiki",)).items() if not k.endswith("log.md")}
+
+
+def test_an_other_name_one_document_declares_is_one_page_for_every_document(tmp_path):
+    """PEP 526 says "type hints, a.k.a. type annotations"; PEP 484, PEP 585 and a Rust chapter write "type
+    annotation" without knowing it. With PEP 526 in the KB, first, last or in the middle of a parallel add, there is
+    one page, holding every one of them, with the other name as an alias, and every summary links it; recompiling
+    changes nothing; removing PEP 526 gives back the two pages exactly, and undo brings the one page back."""
+    from wikicheck import cli
+
+    trees = {}
+    for name, order in (("declared-last", [*OTHERS, DECLARING]), ("declared-first", [DECLARING, *OTHERS])):
+        root = tmp_path / name
+        assert cli("init", root)[0] == 0
+        for path in order:
+            assert add(root, path)[0] == 0
+        trees[name] = _wiki(root)
+    inbox = tmp_path / "inbox"  # a folder, prepared by two workers: the declaring document comes third
+    inbox.mkdir()
+    for path in (DECLARING, *OTHERS):
+        (inbox / path.name).write_bytes(path.read_bytes())
+    parallel = tmp_path / "parallel"
+    assert cli("init", parallel)[0] == 0
+    assert add(parallel, inbox, extra=("--jobs", "2"))[0] == 0
+    trees["parallel"] = _wiki(parallel)
+    assert trees["declared-last"] == trees["declared-first"] == trees["parallel"]
+    root = tmp_path / "declared-last"
+    concepts = _pages(root, "concepts")
+    assert "type-annotation" not in concepts
+    meta, body = concepts["type-hint"]
+    assert set(meta["sources"]) == {"pep-0484", "pep-0526", "pep-0585", "ch03-02-data-types"}
+    assert "Type Annotation" in meta.get("aliases", [])
+    for doc in meta["sources"]:
+        summary = (root / "wiki" / "summaries" / f"{doc}.md").read_text(encoding="utf-8")
+        assert "[[concepts/type-hint|" in summary and "concepts/type-annotation" not in summary, doc
+    code, out, err = cli("recompile", "--all", "-y", "--json", kb=root)
+    assert code == 0, err
+    assert {d["status"] for d in json.loads(out)["documents"]} == {"unchanged"}
+    assert _wiki(root) == trees["declared-last"]
+
+    without = tmp_path / "without"
+    assert cli("init", without)[0] == 0
+    for path in OTHERS:
+        assert add(without, path)[0] == 0
+    assert {"type-hint", "type-annotation"} <= set(_pages(without, "concepts"))
+    assert cli("remove", "-y", "pep-0526", kb=root)[0] == 0
+    assert _wiki(root) == _wiki(without)
+    assert cli("undo", "-y", kb=root)[0] == 0
+    assert _wiki(root) == trees["declared-last"]

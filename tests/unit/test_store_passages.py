@@ -48,8 +48,7 @@ def _check(root: str) -> None:
 
 def _content(root: str) -> dict:
     state = snapshot.state(root, history=False)
-    # not candidates: undo does not put candidate rows back (on main too; reported separately)
-    keep = ("pages", "passages", "documents", "provenance", "links")
+    keep = ("pages", "passages", "documents", "provenance", "links", "candidates")
     files = {path: digest for path, digest in state["files"].items() if path != "wiki/log.md"}  # only appended to
     return {"files": files, "registry": {k: v for k, v in state["registry"].items() if k in keep}}
 

@@ -38,6 +38,16 @@ class Contribution:
     overview: str | None = ""
 
 
+@dataclass(frozen=True)
+class OtherName:
+    """The document's word that one of its names is another name of one of its terms ("X, a.k.a. Y")."""
+
+    kind: str  # "concept" or "entity", the same for both
+    key: str  # the other name, normalised
+    title: str  # the other name as the document writes it
+    term: str  # the term's key (the document has a contribution for it)
+
+
 @dataclass
 class Draft:
     source: SourceInfo
@@ -51,3 +61,4 @@ class Draft:
     contributions: list[Contribution] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     page_count: int | None = None
+    other_names: list[OtherName] = field(default_factory=list)

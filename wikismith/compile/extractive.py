@@ -11,7 +11,7 @@ from wikismith.compile.acronyms import expansions, modifiers
 from wikismith.compile.lexicon import titleish
 from wikismith.compile.phrases import Phrase, usual_section_keys
 from wikismith.compile.terms import called_terms, emphasized_terms, heading_terms, synonyms, title_terms
-from wikismith.compile.draft import Contribution, Draft, SourceInfo
+from wikismith.compile.draft import Contribution, Draft, OtherName, SourceInfo
 from wikismith.compile.entities import Entity
 from wikismith.compile.hygiene import clip, escape_markers, one_line, title_line
 
@@ -99,12 +99,13 @@ def _introduced(text: str, phrases: list, names: list) -> tuple[list, list, set[
     return phrases, names, {t.key for t in topics}, {t.key for t in acronyms}
 
 
-def _other_names(text: str, phrases: list, named: set[str], defined: set[str]) -> tuple[list, set[str]]:
+def _other_names(text: str, phrases: list, named: set[str], defined: set[str]) -> tuple[list, dict[str, str]]:
     """A phrase the document gives as another name for one of its topics or names ("type hints, a.k.a. type
-    annotations") is that topic's page: its occurrences count there, it has no page of its own."""
+    annotations") is that topic's page: its occurrences count there, it has no page of its own. Returns the
+    phrases and the other names found (other name's key -> the term's)."""
     pairs = synonyms(text)
     if not pairs:
-        return phrases, set()
+        return phrases, {}
     keys = {p.key for p in phrases} | named
     target: dict[str, str] = {}
     for other, before in pairs.items():
@@ -113,12 +114,12 @@ def _other_names(text: str, phrases: list, named: set[str], defined: set[str]) -
         if term and other in keys and other not in named and term != other:
             target[other] = term
     if not target:
-        return phrases, set()
+        return phrases, {}
     extra = {t: sum(p.count for p in phrases if target.get(p.key) == t) for t in set(target.values())}
     defined |= {t for o, t in target.items() if o in defined}
     # The other name keeps its place in the ranking (it is skipped, not removed): no phrase moves up for it.
     return [Phrase(p.key, p.display, p.score, p.count + extra[p.key]) if p.key in extra else p for p in phrases], \
-        set(target)
+        target
 
 
 def compile_document(doc, source: SourceInfo) -> Draft:
@@ -136,11 +137,11 @@ def compile_document(doc, source: SourceInfo) -> Draft:
     counts = {p.key: p.count for p in phrases}
     names = [e for e in names if e.kind == "person" or counts.get(e.key, 0) < COMMON_NOUN_RATIO * e.count]
     named = {e.key for e in names}
-    phrases, other_names = _other_names(text, phrases, named, defined)
+    phrases, declared = _other_names(text, phrases, named, defined)
     keys = named | {p.key for p in phrases}
     topics = [p for p in phrases if p.key not in named and _variant_of(p.key, keys) is None]
     # An aspect keeps its place in the ranking (skipped, not removed), as other names do.
-    other_names = other_names | {p.key for p in topics if _aspect_of(p.key, keys)}
+    other_names = set(declared) | {p.key for p in topics if _aspect_of(p.key, keys)}
     for kind, items in (("concept", topics), ("entity", names)):
         for rank, item in enumerate(items):
             if kind == "concept" and (item.key in other_names or item.key in usual_section_keys()):
@@ -159,6 +160,12 @@ def compile_document(doc, source: SourceInfo) -> Draft:
                 or (kind == "concept" and rank < LEADING_RANK and item.count >= LEADING_COUNT)
                 or (kind == "concept" and item.key in defined) or (kind == "entity" and item.key in introduced_names),
             ))
+    # The other names it declares for its concepts: kept by the KB, so that the other name's page is the term's
+    # whichever documents write it (see wiki/merge.py).
+    shown = {p.key: p.display for p in phrases}
+    concepts = {c.key for c in contributions if c.kind == "concept"}
+    other = [OtherName("concept", o, title_line(shown[o]), t) for o, t in sorted(declared.items())
+             if t in concepts and o in shown]
     tree = doc.tree.to_dict() if getattr(doc, "tree", None) else None
     return Draft(
         source=source,
@@ -172,4 +179,5 @@ def compile_document(doc, source: SourceInfo) -> Draft:
         contributions=contributions,
         warnings=list(doc.warnings),
         page_count=getattr(doc, "page_count", None),
+        other_names=other,
     )

@@ -245,6 +245,14 @@ def link_targets(body: str) -> set[str]:
     return {target for target in wikilink_pages(body) if target}
 
 
+@migration
+def candidate_aliases(conn: sqlite3.Connection) -> None:
+    # Candidate rows of kind "alias" (a document's other name for one of its terms: page = the other name's page,
+    # section = the term's page) are looked up by the term's page too: a partial index keeps that an index range
+    # and leaves the other rows, whose sections are long, out of it.
+    conn.execute("CREATE INDEX candidates_alias_term ON candidates (section) WHERE kind = 'alias'")
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -314,3 +322,4 @@ def schema_version(conn: sqlite3.Connection) -> int:
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return row[0] if row else None
+

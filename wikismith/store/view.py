@@ -183,22 +183,62 @@ class KBView:
         count = strong = 0
         titles: dict[str, int] = {}
         for title, n, s in self.conn.execute("SELECT title, count(*), sum(strong) FROM candidates WHERE page = ? "
-                                             "GROUP BY title", (page,)):
+                                             "AND kind != 'alias' GROUP BY title", (page,)):
             titles[title] = n
             count, strong = count + n, strong + s
         for chunk in _chunks(sorted(excluding)):
             marks = ", ".join("?" * len(chunk))
             for title, s in self.conn.execute(f"SELECT title, strong FROM candidates WHERE page = ? "
-                                              f"AND document IN ({marks})", (page, *chunk)):
+                                              f"AND kind != 'alias' AND document IN ({marks})", (page, *chunk)):
                 titles[title] -= 1
                 count, strong = count - 1, strong - s
         return count, strong, {t: n for t, n in titles.items() if n > 0}
 
-    def candidate_holders(self, page: str, excluding: set[str], limit: int) -> list[dict]:
-        """Up to `limit` documents holding `page` (with their sections), those in `excluding` left out."""
+    def candidate_holders(self, page: str, excluding: set[str], limit: int | None) -> list[dict]:
+        """Up to `limit` documents holding `page` (with their sections), those in `excluding` left out; every one
+        with limit None."""
         rows = self.conn.execute(f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates WHERE page = ? "
-                                 "ORDER BY document LIMIT ?", (page, limit + len(excluding))).fetchall()
-        return [dict(zip(CANDIDATE_COLUMNS, r)) for r in rows if r[0] not in excluding][:limit]
+                                 "AND kind != 'alias' ORDER BY document LIMIT ?",
+                                 (page, -1 if limit is None else limit + len(excluding))).fetchall()
+        rows = [dict(zip(CANDIDATE_COLUMNS, r)) for r in rows if r[0] not in excluding]
+        return rows if limit is None else rows[:limit]
+
+    def candidate_group_stats(self, pages: list[str], excluding: set[str]) -> tuple[int, int, dict[str, int]]:
+        """(documents holding one of `pages`, of them holding one strong, how many rows name them each way), each
+        document counted once in the first two, documents in `excluding` left out. Aggregated in SQL."""
+        marks = ", ".join("?" * len(pages))
+        where = f"page IN ({marks}) AND kind != 'alias'"
+        count, strong = self.conn.execute(
+            f"SELECT count(DISTINCT document), count(DISTINCT CASE WHEN strong THEN document END) FROM candidates "
+            f"WHERE {where}", pages).fetchone()
+        titles = dict(self.conn.execute(f"SELECT title, count(*) FROM candidates WHERE {where} GROUP BY title",
+                                        pages).fetchall())
+        for chunk in _chunks(sorted(excluding)):
+            docs = ", ".join("?" * len(chunk))
+            for _doc, s, names in self.conn.execute(
+                    f"SELECT document, max(strong), group_concat(title, char(0)) FROM candidates WHERE {where} "
+                    f"AND document IN ({docs}) GROUP BY document", (*pages, *chunk)):
+                count, strong = count - 1, strong - int(bool(s))
+                for name in names.split("\0"):
+                    titles[name] -= 1
+        return count, strong, {t: n for t, n in titles.items() if n > 0}
+
+    # Other names: a document declares that a page's name is another name of one of its terms ("X, a.k.a. Y")
+    # with a candidate row of kind "alias": page = the other name's page, section = the term's page.
+
+    def aliases_declared(self, page: str, excluding: set[str]) -> list[tuple[str, str, str]]:
+        """(document, term's page, other name as written) of every row declaring `page` another name, documents in
+        `excluding` left out."""
+        rows = self.conn.execute("SELECT document, section, title FROM candidates WHERE page = ? AND kind = 'alias' "
+                                 "ORDER BY document", (page,)).fetchall()
+        return [tuple(r) for r in rows if r[0] not in excluding]
+
+    def aliases_naming(self, term: str, excluding: set[str]) -> list[tuple[str, str, str]]:
+        """(document, other name's page, other name as written) of every row declaring a page another name of
+        `term`, documents in `excluding` left out."""
+        rows = self.conn.execute("SELECT document, page, title FROM candidates WHERE kind = 'alias' AND section = ? "
+                                 "ORDER BY document, page", (term,)).fetchall()
+        return [tuple(r) for r in rows if r[0] not in excluding]
 
     # -- search -------------------------------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from wikismith.store.view import KBView
 from wikismith.wiki import frontmatter, pages, sections
 from wikismith.wiki.links import unlink_unknown
 from wikismith.wiki.slug import slugify
-from wikismith.wiki.work import Work
+from wikismith.wiki.work import ALIAS, Work
 
 MAX_OVERVIEW_CHARS = 400
 KIND_OF_FOLDER = {"concepts": "concept", "entities": "entity"}  # pages built from sections, by folder
@@ -131,9 +131,18 @@ def settle(work: Work, log: tuple[str, str, str], **options) -> Mutation:
 def _linked(work: Work, doc_id: str) -> dict[str, list[tuple[str, str]]]:
     """The pages of a document's candidates that exist, by kind, labelled as the document names them."""
     linked: dict[str, list[tuple[str, str]]] = {"concept": [], "entity": []}
-    for row in work.candidate_rows(doc_id):
-        if work.exists(row["page"]):
-            linked[row["kind"]].append((pages.target_of(row["page"]), row["title"]))
+    rows = work.candidate_rows(doc_id)
+    own = set(_held(rows))
+    seen: set[str] = set()
+    for row in rows:
+        if row["kind"] == ALIAS:
+            continue
+        page = work.page_of(row["page"])
+        if page != row["page"] and page in own:
+            continue  # an other name of one of its own pages: linked once, as it names that page
+        if page not in seen and work.exists(page):
+            seen.add(page)
+            linked[row["kind"]].append((pages.target_of(page), row["title"]))
     return linked
 
 
@@ -180,7 +189,8 @@ def _changes_nothing(m: Mutation, view: KBView) -> bool:
 # -- adding a document's contribution -------------------------------------------------------------------------------
 
 def candidate_rows(draft: Draft, doc_id: str) -> dict[str, CandidateRow]:
-    """The document's candidates, one per page (the first of its contributions that names the page)."""
+    """The document's candidates, one per page (the first of its contributions that names the page), and a row of
+    kind "alias" for each other name it declares for one of them (page: the other name's, section: the term's)."""
     rows: dict[str, CandidateRow] = {}
     own = {pages.target_of(pages.page_path(c.kind, slugify(c.key))) for c in draft.contributions if c.strong}
     known = own | {f"summaries/{doc_id}", f"sources/{doc_id}"}
@@ -190,35 +200,59 @@ def candidate_rows(draft: Draft, doc_id: str) -> dict[str, CandidateRow]:
             # A section may link only to pages this document holds strong: they exist as long as it does.
             rows[path] = CandidateRow(document=doc_id, page=path, kind=c.kind, title=c.title, strong=c.strong,
                                       section=unlink_unknown(c.section, known), description=c.description)
+    for other in sorted(draft.other_names, key=lambda o: (o.kind, o.key, o.term)):
+        path, term = pages.page_path(other.kind, slugify(other.key)), pages.page_path(other.kind, slugify(other.term))
+        if path not in rows and term in rows and rows[term].kind == other.kind:
+            rows[path] = CandidateRow(document=doc_id, page=path, kind=ALIAS, title=other.title, strong=False,
+                                      section=term, description="")
     return rows
+
+
+def _held(rows: list[dict]) -> list[str]:
+    """The pages a document's candidate rows hold (the other names it declares left out), in order."""
+    return [r["page"] for r in rows if r["kind"] != ALIAS]
+
+
+def _declares(rows: list[dict]) -> list[str]:
+    """The other names' pages a document's candidate rows declare."""
+    return [r["page"] for r in rows if r["kind"] == ALIAS]
 
 
 def contribute(work: Work, draft: Draft, doc_id: str, added_at: str) -> None:
     """The document's sections on the concept and entity pages that exist with it, its summary, source page and
-    tree; pages it makes exist get the section of the (at most one) document that held them before."""
+    tree; pages it makes exist get the section of the (at most one) document that held them before. Other names
+    it declares that no present document declared before move their holders' sections (see _rename)."""
     src = draft.source
     rows = candidate_rows(draft, doc_id)
-    existed = {path: work.exists(path) for path in rows}
+    listed = [r.__dict__ for r in rows.values()]
+    targets = {other: work.target(other) for other in _declares(listed)}
+    landing = {path: work.page_of(path) for path in _held(listed)}
+    existed = {page: work.exists(page) for page in set(landing.values())}
     work.added_at[doc_id] = added_at
     work.gone.discard(doc_id)
     work.candidates[doc_id] = rows
+    renamed = _renamed(work, targets)
     overviews = {path: c.overview for c in draft.contributions
                  for path in [pages.page_path(c.kind, slugify(c.key))]}
-    for path, row in rows.items():
-        if not work.exists(path):
+    for page in sorted(set(landing.values()) - renamed):
+        if not work.exists(page):
             continue
-        with _page_errors(path):
-            if existed[path]:
-                _write_section(work, path, row.__dict__, draft.title, overviews.get(path, ""))
+        # Its row for the page itself, else for the first of its other names (as Work.holder_rows chooses).
+        row = rows[min((p for p, q in landing.items() if q == page), key=lambda p: (p != page, p))].__dict__
+        with _page_errors(page):
+            if existed[page]:
+                _write_section(work, page, row, draft.title, overviews.get(row["page"], ""))
             else:  # it exists from now on: every document holding it gets its section
-                for holder in work.holder_rows(path, 2):
+                for holder in work.holder_rows(page, 2):
                     if holder["document"] != doc_id:
                         work.relink.add(holder["document"])
-                    _write_section(work, path, holder, _doc_title(work, holder["document"], draft, doc_id),
-                                   overviews.get(path, "") if holder["document"] == doc_id else "")
+                    _write_section(work, page, holder, _doc_title(work, holder["document"], draft, doc_id),
+                                   overviews.get(holder["page"], "") if holder["document"] == doc_id else "")
+    _rename(work, renamed, draft, doc_id)
 
     summary, source = pages.page_path("summary", doc_id), pages.page_path("source", doc_id)
-    known = {pages.target_of(p) for p in rows if work.exists(p)} | {pages.target_of(summary), pages.target_of(source)}
+    known = {pages.target_of(work.page_of(p)) for p in _held(listed) if work.exists(work.page_of(p))}
+    known |= {pages.target_of(summary), pages.target_of(source)}
     summary_text = unlink_unknown(pages.render_summary(doc_id, draft, _linked(work, doc_id), added_at), known)
     work.put(summary, "summary", draft.title, draft.description, summary_text, [doc_id], added_at)
     # Links inside a converted document are the document's, not the wiki's: kept as text, never as broken links.
@@ -231,8 +265,79 @@ def contribute(work: Work, draft: Draft, doc_id: str, added_at: str) -> None:
         work.m.deletes.discard(tree)
 
 
-def _doc_title(work: Work, doc_id: str, draft: Draft, own_id: str) -> str:
-    if doc_id == own_id:
+def _renamed(work: Work, before: dict[str, str | None]) -> set[str]:
+    """The pages whose holders change with the other names a change declares or forgets: each other name whose
+    term changed (`before`: its term before the change), its old term and its new one."""
+    out: set[str] = set()
+    for other, term in before.items():
+        now = work.target(other)
+        if now != term:
+            out |= {page for page in (other, term, now) if page is not None}
+    return out
+
+
+def _rename(work: Work, renamed: set[str], draft: Draft | None, own_id: str) -> None:
+    """Make each page of `renamed` what its holders (through its other names) make it now: every holder's section
+    moves onto the term's page when an other name is declared, and back when no present document declares it.
+    This costs in proportion to the holders of those pages: unlike a page that appears, it is not bounded."""
+    for page in sorted(renamed):
+        with _page_errors(page):
+            _refresh(work, page, draft, own_id)
+    gone = {pages.target_of(p): pages.target_of(work.page_of(p)) for p in sorted(renamed)
+            if work.target(p) is not None and work.exists(work.page_of(p))}
+    if gone:
+        _retarget_referrers(work, gone)
+
+
+def _refresh(work: Work, page: str, draft: Draft | None, own_id: str) -> None:
+    """The page with a section of exactly the documents that hold it (or one of its other names) when it exists,
+    gone when it does not; every document holding it, or landing on it, lists its pages again."""
+    want = work.holder_rows(page, None) if work.exists(page) else []
+    work.relink.update(work.holding(page))
+    for other, _name in work.other_names(page):  # they land here even when this page is another name itself
+        work.relink.update(work.holding(other))
+    work.relink.update(row["document"] for row in want)
+    current = work.current(page)
+    if not want:
+        if current is not None:
+            _drop_page(work, page)
+        return
+    have = sections.section_ids(frontmatter.parse(current)[1]) if current is not None else []
+    for row in want:
+        _write_section(work, page, row, _doc_title(work, row["document"], draft, own_id), "")
+    wanted = {row["document"] for row in want}
+    for doc_id in have:
+        if doc_id not in wanted:
+            _forget_section(work, doc_id, page)
+
+
+def _retarget_referrers(work: Work, moved: dict[str, str]) -> None:
+    """Links to an other name's page that goes (`moved`: its target -> the term's) lead to the term's page, on the
+    pages the links table names (summaries list their pages again anyway)."""
+    from wikismith.markdown import rewrite_wikilinks
+
+    def fix(target: str, label: str | None, original: str) -> str:
+        if target not in moved:
+            return original
+        text = label.strip() if label and label.strip() else original[2:-2].split("|", 1)[0].strip()
+        return pages.link(moved[target], text)
+
+    for page, _target in work.view.links_to(set(moved)):
+        if page in work.m.drop_pages or page.startswith("wiki/summaries/"):
+            continue
+        text = work.current(page)
+        if text is None:
+            continue
+        fixed = rewrite_wikilinks(text, fix)
+        row = work.rows.get(page)
+        meta = row.__dict__ if row is not None else work.view.page(page)
+        if fixed != text and meta is not None:
+            work.put(page, meta["kind"], meta["title"], meta["description"], fixed, meta["sources"],
+                     meta["updated_at"])
+
+
+def _doc_title(work: Work, doc_id: str, draft: Draft | None, own_id: str) -> str:
+    if draft is not None and doc_id == own_id:
         return draft.title
     doc = work.view.document(doc_id) or {}
     try:
@@ -380,14 +485,18 @@ def _overview_of(title: str, first: str, count: int) -> str:
 
 def forget(work: Work, doc: dict, *, keep_raw: bool = False) -> None:
     """Remove every contribution of a document: its sections, pages that no longer exist without it, its own
-    pages and tree, and (unless keep_raw) its raw file."""
+    pages and tree, and (unless keep_raw) its raw file. Other names only it declared move their holders'
+    sections back (see _rename)."""
     doc_id = doc["id"]
-    held = [row["page"] for row in work.candidate_rows(doc_id)]
-    existed = {path: work.exists(path) for path in held}
+    rows = work.candidate_rows(doc_id)
+    targets = {other: work.target(other) for other in _declares(rows)}
+    landing = {path: work.page_of(path) for path in _held(rows)}
+    existed = {page: work.exists(page) for page in set(landing.values())}
     work.gone.add(doc_id)
     work.candidates.pop(doc_id, None)
     work.added_at.pop(doc_id, None)
-    for path in held:
+    renamed = _renamed(work, targets)
+    for path in sorted(set(landing.values()) - renamed):
         if not existed[path]:
             continue
         with _page_errors(path):
@@ -397,10 +506,11 @@ def forget(work: Work, doc: dict, *, keep_raw: bool = False) -> None:
                 for holder in work.holder_rows(path, 1):
                     work.relink.add(holder["document"])
                 _drop_page(work, path)
+    _rename(work, renamed, None, doc_id)
     for path in work.view.pages_of_document(doc_id):
         folder = path.split("/")[1] if path.count("/") >= 2 else ""
         if folder in KIND_OF_FOLDER:
-            if path not in existed:  # a contribution made before candidates were kept
+            if path not in existed and path not in renamed:  # a contribution made before candidates were kept
                 with _page_errors(path):
                     _forget_section(work, doc_id, path)
         else:

@@ -11,6 +11,12 @@ from wikismith.store.mutation import CandidateRow, Mutation, PageRow
 from wikismith.store.view import KBView
 from wikismith.wiki import catalog, scaffold
 
+ALIAS = "alias"  # the kind of a candidate row that declares another name: page = the other name's, section = the term's
+
+
+def _folder(path: str) -> str:
+    return path.rsplit("/", 1)[0]
+
 
 class Work:
     def __init__(self, view: KBView, label: str):
@@ -23,15 +29,17 @@ class Work:
         self.gone: set[str] = set()  # documents this change removes (or replaces)
         self.candidates: dict[str, dict[str, CandidateRow]] = {}  # documents this change (re)writes: page -> row
         self.relink: set[str] = set()  # documents whose summary must list its pages again (one came or went)
-        self._stats: dict[tuple[str, frozenset], tuple[int, int, dict[str, int]]] = {}  # see holders()
+        self._stats: dict[tuple[str, frozenset], tuple[int, int, dict[str, int]]] = {}  # see _own()
+        self._alias_cache: dict[tuple, object] = {}  # see _declared(), other_names(), holders()
+        self._scanned: dict[str, tuple[dict, list]] = {}  # see _work_aliases()
 
     # -- which documents hold which pages, as this change leaves them ---------------------------------------------
 
     def _excluded(self) -> set[str]:
         return self.gone | set(self.candidates)
 
-    def holders(self, page: str) -> tuple[int, int, dict[str, int]]:
-        """(documents holding `page`, of them strongly, how many name it each way)."""
+    def _own(self, page: str) -> tuple[int, int, dict[str, int]]:
+        """(documents holding `page` itself, of them strongly, how many name it each way)."""
         excluded = frozenset(self._excluded())
         key = (page, excluded)
         known = self._stats.get(key)
@@ -43,40 +51,170 @@ class Work:
         count, strong, titles = known[0], known[1], dict(known[2])
         for rows in self.candidates.values():
             row = rows.get(page)
-            if row is not None:
+            if row is not None and row.kind != ALIAS:
                 count, strong = count + 1, strong + int(row.strong)
                 titles[row.title] = titles.get(row.title, 0) + 1
         return count, strong, titles
 
+    # -- other names: a present document's "X, a.k.a. Y" makes Y's page X's -------------------------------------
+
+    def _declared(self, page: str) -> list[tuple[str, str, str]]:
+        """(document, term's page, name) of every present declaration that `page` is another name of a term."""
+        key = ("declared", page, frozenset(self._excluded()))
+        known = self._alias_cache.get(key)
+        if known is None:
+            known = self._alias_cache[key] = self.view.aliases_declared(page, set(key[2]))
+        extra = [(doc, r.section, r.title) for doc, r in self._work_aliases() if r.page == page]
+        return sorted(known + extra)
+
+    def _work_aliases(self) -> list[tuple[str, CandidateRow]]:
+        """(document, row) of the other names the documents this change (re)writes declare: looked at on every
+        question about a page, so each document's rows are scanned once, not on every question."""
+        out = []
+        for doc, rows in self.candidates.items():
+            seen = self._scanned.get(doc)
+            if seen is None or seen[0] is not rows:
+                seen = self._scanned[doc] = (rows, [r for r in rows.values() if r.kind == ALIAS])
+            out += [(doc, r) for r in seen[1]]
+        return out
+
+    def _direct(self, page: str) -> str | None:
+        """The term a present document declares `page` another name of (several: the first in sort order)."""
+        terms = {term for _doc, term, _name in self._declared(page) if _folder(term) == _folder(page)}
+        return min(terms) if terms else None
+
+    def target(self, page: str) -> str | None:
+        """The page `page`'s holders land on while it is another name, None for a page that is its own. Followed
+        to the end: the other name of an other name lands on the last term ("Z a.k.a. Y" and "Y a.k.a. X": Z's
+        holders land on X); names that are other names of each other in a ring land on the first of the ring in
+        sort order. Either way no holder's section is left on a page that does not exist, and the answer depends
+        only on the set of declarations."""
+        path, seen = [page], {page}
+        step = self._direct(page)
+        while step is not None and step not in seen:
+            path.append(step)
+            seen.add(step)
+            step = self._direct(step)
+        end = path[-1] if step is None else min(path[path.index(step):])
+        return None if end == page else end
+
+    def page_of(self, page: str) -> str:
+        """The page a candidate for `page` lands on: its term's page while it is another name, else itself."""
+        return self.target(page) or page
+
+    def _naming(self, term: str) -> list[tuple[str, str, str]]:
+        """(document, other name's page, name as written) of every present declaration naming `term` directly."""
+        key = ("naming", term, frozenset(self._excluded()))
+        known = self._alias_cache.get(key)
+        if known is None:
+            known = self._alias_cache[key] = self.view.aliases_naming(term, set(key[2]))
+        return known + [(doc, r.page, r.title) for doc, r in self._work_aliases() if r.section == term]
+
+    def other_names(self, term: str) -> list[tuple[str, str]]:
+        """(other name's page, name as written) of every present declaration whose page lands on `term` now,
+        through a chain of other names too."""
+        found: set[tuple[str, str]] = set()
+        visited, frontier = {term}, [term]
+        while frontier:
+            for _doc, page, name in self._naming(frontier.pop()):
+                if page != term and self.target(page) == term:
+                    found.add((page, name))
+                    if page not in visited:
+                        visited.add(page)
+                        frontier.append(page)
+        return sorted(found)
+
+    def group(self, page: str) -> list[str]:
+        """The pages whose candidates land on `page`: itself and its other names (none while it is one itself)."""
+        if self.target(page) is not None:
+            return []
+        return [page, *sorted({other for other, _name in self.other_names(page)})]
+
+    def _group_rows(self, page: str, limit: int | None) -> list[dict]:
+        """One row per document holding a page of the group of `page`, by document, the first `limit` of them
+        (every one with None): its row for `page` itself when it has one, else for the first of the other names in
+        sort order. Bounded by `limit`: a document among the first `limit` has, on each page of the group, fewer
+        than `limit` documents before it."""
+        excluded = self._excluded()
+        chosen: dict[str, dict] = {}
+        for member in self.group(page):  # `page` first, then the other names in order
+            rows = self.view.candidate_holders(member, excluded, limit)
+            rows += [r.__dict__ for _doc, pages_of in sorted(self.candidates.items())
+                     if (r := pages_of.get(member)) is not None and r.kind != ALIAS]
+            for row in rows:
+                chosen.setdefault(row["document"], row)
+        rows = [chosen[doc] for doc in sorted(chosen)]
+        return rows if limit is None else rows[:limit]
+
+    def holders(self, page: str) -> tuple[int, int, dict[str, int]]:
+        """(documents holding `page` or one of its other names, of them holding one strong, how many rows name it
+        each way), each document counted once in the first two; none for a page that is another name now."""
+        members = self.group(page)
+        if not members:
+            return 0, 0, {}
+        if len(members) == 1:
+            return self._own(page)
+        excluded = frozenset(self._excluded())
+        key = ("group", tuple(members), excluded)
+        known = self._alias_cache.get(key)
+        if known is None:
+            known = self._alias_cache[key] = self.view.candidate_group_stats(members, set(excluded))
+        count, strong, titles = known[0], known[1], dict(known[2])
+        for rows in self.candidates.values():
+            held = [r for p in members if (r := rows.get(p)) is not None and r.kind != ALIAS]
+            if held:
+                count, strong = count + 1, strong + int(any(r.strong for r in held))
+                for r in held:
+                    titles[r.title] = titles.get(r.title, 0) + 1
+        return count, strong, titles
+
     def exists(self, page: str) -> bool:
         """The rule that makes the wiki a function of the set of documents: a concept or entity page exists when
-        a document holds it strong, or two documents hold it."""
+        a document holds it (or one of its other names) strong, or two documents hold it; a page that is another
+        name of a term does not exist."""
         count, strong, _ = self.holders(page)
         return strong >= 1 or count >= 2
 
     def title(self, page: str, fallback: str) -> str:
-        """A page's title: the name most of its documents give it (ties: the first in sort order)."""
-        _, _, titles = self.holders(page)
+        """A page's title: the name most of its own documents give it (ties: the first in sort order); with none,
+        the name most of the documents of its other names give it."""
+        _, _, titles = self._own(page) if self.target(page) is None else (0, 0, {})
+        if not titles:
+            _, _, titles = self.holders(page)
         return min(titles, key=lambda t: (-titles[t], t)) if titles else fallback
 
     def aliases(self, page: str, title: str) -> list[str]:
-        """The other names its documents give the page ("Box<T>" for "Box", "Type Hint" for "Type Hints"), one per
-        spelling that differs beyond case, sorted: a function of the set of holders, like the title."""
-        _, _, titles = self.holders(page)
+        """The other names its documents give the page ("Box<T>" for "Box", "Type Hint" for "Type Hints"), through
+        its other names too ("Type Annotation" when a document holds that), one per spelling that differs beyond
+        case, sorted: a function of the set of documents, like the title. An other name no document holds is not
+        listed: it gathers nothing here (as before, inside the document that declares it)."""
+        names = self.holders(page)[2]
         seen = {title.casefold()}
         out = []
-        for name in sorted(titles):
+        for name in sorted(names):
             if name.casefold() not in seen:
                 seen.add(name.casefold())
                 out.append(name)
         return out
 
-    def holder_rows(self, page: str, limit: int) -> list[dict]:
-        """Up to `limit` rows (with sections) of the documents holding `page`."""
+    def holder_rows(self, page: str, limit: int | None) -> list[dict]:
+        """Up to `limit` rows (with sections) of the documents holding `page` or one of its other names, one per
+        document (every one with limit None)."""
+        members = self.group(page)
+        if len(members) > 1:
+            return self._group_rows(page, limit)
+        if not members:
+            return []
         rows = [r.__dict__ for doc, pages_of in sorted(self.candidates.items())
-                if (r := pages_of.get(page)) is not None]
-        return sorted(rows + self.view.candidate_holders(page, self._excluded(), limit),
-                      key=lambda r: r["document"])[:limit]
+                if (r := pages_of.get(page)) is not None and r.kind != ALIAS]
+        rows = sorted(rows + self.view.candidate_holders(page, self._excluded(), limit), key=lambda r: r["document"])
+        return rows if limit is None else rows[:limit]
+
+    def holding(self, page: str) -> list[str]:
+        """Every document holding `page` itself (not through an other name), by id."""
+        docs = {r["document"] for r in self.view.candidate_holders(page, self._excluded(), None)}
+        docs |= {doc for doc, rows in self.candidates.items() if (r := rows.get(page)) is not None and r.kind != ALIAS}
+        return sorted(docs)
 
     def candidate_rows(self, doc_id: str) -> list[dict]:
         if doc_id in self.candidates:
@@ -100,6 +238,12 @@ class Work:
     def delete(self, path: str) -> None:
         self.written.pop(path, None)
         self.rows.pop(path, None)
+        if not self.view.exists(path) and self.view.page(path) is None:
+            # Written and taken back within this change (a recompile that forgets an other name, then declares
+            # it again): nothing to delete.
+            self.m.deletes.discard(path)
+            self.m.drop_pages.discard(path)
+            return
         self.m.deletes.add(path)
         self.m.drop_pages.add(path)
 
