@@ -26,6 +26,7 @@ class FileOutcome:
     doc_id: str = ""
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of the thread that landed it, waits left out (for benches; not reported)
     usage: dict | None = None  # model calls and tokens for this document (LLM compiler only)
 
     def as_dict(self) -> dict:
@@ -164,7 +165,7 @@ class Item:
 
     def __init__(self, report: AddReport, progress: Progress | None, index: int, total: int, what: str):
         self.report, self.progress, self.index, self.total, self.what = report, progress, index, total, what
-        self.started = time.perf_counter()
+        self.started, self.cpu_started = time.perf_counter(), time.thread_time()
 
     def phase(self, name: str) -> None:
         if self.progress:
@@ -172,6 +173,7 @@ class Item:
 
     def done(self, outcome: FileOutcome) -> None:
         outcome.seconds = time.perf_counter() - self.started
+        outcome.cpu_seconds = time.thread_time() - self.cpu_started
         self.report.outcomes.append(outcome)
 
 
