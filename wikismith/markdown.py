@@ -102,16 +102,13 @@ def atx_heading(line: str) -> tuple[int, str] | None:
     return len(m.group(1)), m.group(2).strip()
 
 
-# A line that may open or close a fence (a backtick or tilde in its first four columns, as code_lines() tests), and
-# a line that may underline a setext heading: text with neither has only ATX headings.
-_FENCE_OR_UNDERLINE = re.compile(r"^(?:[^\n]{0,3}[`~]| {0,3}(?:=+|-+)[ \t]*$)", re.MULTILINE)
-_HASH_LINE = re.compile(r"^#", re.MULTILINE)
-_FENCE_LINE = re.compile(r"^[^\n]{0,3}[`~]", re.MULTILINE)
 # Line breaks other than \n that str.splitlines() honours.
 _OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-# The same line patterns, anchored on the "\n" before the line (run over "\n" + text): a literal first character
-# lets the regular-expression engine skip from newline to newline instead of testing `^` at every character, which
-# made each pass over a page that gathers thousands of sections cost milliseconds.
+# A line that may open or close a fence (a backtick or tilde in its first four columns, as code_lines() tests), a
+# line that may underline a setext heading, an ATX heading's line: each anchored on the "\n" before the line (run over
+# "\n" + text). A literal first character lets the regular-expression engine skip from newline to newline instead of
+# testing `^` at every character, which made each pass over a page that gathers thousands of sections cost
+# milliseconds.
 _NL_FENCE_OR_UNDERLINE = re.compile(r"\n(?:[^\n]{0,3}[`~]| {0,3}(?:=+|-+)[ \t]*(?=\n|\Z))")
 _NL_UNDERLINE = re.compile(r"\n {0,3}(?:=+|-+)[ \t]*(?=\n|\Z)")
 _NL_HASH_LINE = re.compile(r"\n#")
@@ -120,15 +117,15 @@ _LINK_ONLY = re.compile(r"\[\[([^\[\]|\n]+)(?:\|([^\[\]\n]*))?\]\]")  # _LINK wh
 
 
 def has_fence_or_underline(text: str, offset: int = 0) -> bool:
-    """Whether a line at or after `offset` (a line start) may open or close a fence or underline a setext heading:
-    bool(_FENCE_OR_UNDERLINE.search(text, offset))."""
+    """Whether a line at or after `offset` (a line start) may open or close a fence or underline a setext heading
+    (text with neither has only ATX headings)."""
     if "`" not in text and "~" not in text:  # no fence line: only an underline can answer
         return _NL_UNDERLINE.search("\n" + text, offset) is not None
     return _NL_FENCE_OR_UNDERLINE.search("\n" + text, offset) is not None
 
 
 def has_fence_line(text: str) -> bool:
-    """bool(_FENCE_LINE.search(text)): no backtick and no tilde, no fence line."""
+    """Whether a line may open or close a fence: no backtick and no tilde, no fence line."""
     if "`" not in text and "~" not in text:
         return False
     return _NL_FENCE_LINE.search("\n" + text) is not None

@@ -322,4 +322,3 @@ def schema_version(conn: sqlite3.Connection) -> int:
 def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return row[0] if row else None
-
