@@ -204,12 +204,9 @@ def wikilinks(text: str) -> list[str]:
     """The page named by every wikilink in `text`, in order, repeats included."""
     if "[[" not in text:
         return []
-    if not has_fence_line(text) and not has_other_breaks(text):
-        # No fence, and lines are what "\n" separates (no link or code span crosses one): one pass over the text
-        # finds what the loop below would, without a Python step per line.
-        if "`" not in text:
-            return [page_of(target) for target, _label in _LINK_ONLY.findall(text)]
-        return [page_of(m.group(2)) for m in _LINK.finditer(text) if m.group(2) is not None]
+    targets = _one_pass_targets(text)
+    if targets is not None:
+        return [page_of(target) for target in targets]
     found = []
     for in_code, line in code_lines(text.splitlines(keepends=True)):
         if not in_code and "[[" in line:
@@ -222,11 +219,21 @@ def wikilink_pages(text: str) -> set[str]:
     that gathers a section from each of thousands of documents links to each of their summaries)."""
     if "[[" not in text:
         return set()
-    if not has_fence_line(text) and not has_other_breaks(text):
-        if "`" not in text:
-            return {page_of(target) for target in {found[0] for found in _LINK_ONLY.findall(text)}}
-        return {page_of(target) for target in {found[1] for found in _LINK.findall(text)} if target}
-    return set(wikilinks(text))
+    targets = _one_pass_targets(text)
+    if targets is None:
+        return set(wikilinks(text))
+    return {page_of(target) for target in set(targets)}
+
+
+def _one_pass_targets(text: str) -> list[str] | None:
+    """Every wikilink's target as written, in order, found in one pass over the text; None when the text needs the
+    line-by-line loop. With no fence, and lines what "\n" separates (no link or code span crosses one), one pass
+    finds what the loop would, without a Python step per line."""
+    if has_fence_line(text) or has_other_breaks(text):
+        return None
+    if "`" not in text:
+        return [target for target, _label in _LINK_ONLY.findall(text)]
+    return [target for _code, target, _label in _LINK.findall(text) if target]  # a code span matches, no target
 
 
 def rewrite_wikilinks(text: str, fn: Callable[[str, str | None, str], str]) -> str:
