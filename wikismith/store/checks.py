@@ -78,6 +78,12 @@ def _registry_findings(root: str, conn: sqlite3.Connection) -> list[Finding]:
     stray_links = conn.execute("SELECT count(*) FROM links WHERE page NOT IN (SELECT path FROM pages)").fetchone()[0]
     if stray_links:
         found.append(Finding("index", f"{stray_links} link rows belong to no page"))
+    off = conn.execute(
+        "SELECT count(*) FROM (SELECT page, title, count(*) AS holders, sum(strong) AS strong FROM candidates "
+        "WHERE kind != 'alias' GROUP BY page, title) c FULL JOIN candidate_titles t ON t.page = c.page AND "
+        "t.title = c.title WHERE t.holders IS NOT c.holders OR t.strong IS NOT c.strong").fetchone()[0]
+    if off:
+        found.append(Finding("index", f"{off} counts of the documents holding a page disagree with their rows"))
     return found
 
 

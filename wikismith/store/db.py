@@ -253,6 +253,30 @@ def candidate_aliases(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX candidates_alias_term ON candidates (section) WHERE kind = 'alias'")
 
 
+@migration
+def candidate_titles(conn: sqlite3.Connection) -> None:
+    # How many documents hold each page under each name (and how many of them strongly), kept by triggers with
+    # every write to `candidates`, undo's included: whether a page exists and what it is called are asked for
+    # every page an add touches, and counting a popular page's holders grew with every document that held it.
+    # Other names are looked up by their own page through a partial index too, for the same reason.
+    conn.execute("CREATE INDEX candidates_alias_page ON candidates (page, document) WHERE kind = 'alias'")
+    conn.execute("CREATE TABLE candidate_titles (page TEXT NOT NULL, title TEXT NOT NULL, holders INTEGER NOT NULL, "
+                 "strong INTEGER NOT NULL, PRIMARY KEY (page, title)) WITHOUT ROWID")
+    conn.execute("INSERT INTO candidate_titles SELECT page, title, count(*), sum(strong) FROM candidates "
+                 "WHERE kind != 'alias' GROUP BY page, title")
+    count_in = ("INSERT INTO candidate_titles (page, title, holders, strong) VALUES (new.page, new.title, 1, "
+                "new.strong) ON CONFLICT (page, title) DO UPDATE SET holders = holders + 1, "
+                "strong = strong + excluded.strong;")
+    count_out = ("UPDATE candidate_titles SET holders = holders - 1, strong = strong - old.strong "
+                 "WHERE page = old.page AND title = old.title; DELETE FROM candidate_titles "
+                 "WHERE page = old.page AND title = old.title AND holders = 0;")
+    for name, event, row, body in (("in", "INSERT", "new", count_in), ("out", "DELETE", "old", count_out),
+                                   ("update_out", "UPDATE", "old", count_out),
+                                   ("update_in", "UPDATE", "new", count_in)):
+        conn.execute(f"CREATE TRIGGER candidate_titles_{name} AFTER {event} ON candidates "
+                     f"WHEN {row}.kind != 'alias' BEGIN {body} END")
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -243,6 +243,7 @@ def dump(conn: sqlite3.Connection) -> dict:
     links = [list(r) for r in conn.execute("SELECT page, target FROM links ORDER BY page, target")]
     candidates = [list(r) for r in conn.execute(f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates "
                                                 "ORDER BY document, page")]
+    candidate_titles = [list(r) for r in conn.execute("SELECT * FROM candidate_titles ORDER BY page, title")]
     passage_rows = [list(r) for r in conn.execute(
         "SELECT p.page, p.seq, p.heading, p.first_page, p.last_page, p.text, f.title, f.aliases, f.description, "
         "t.body FROM passages p LEFT JOIN passages_fts f ON f.rowid = p.id LEFT JOIN passages_tri t "
@@ -258,6 +259,7 @@ def dump(conn: sqlite3.Connection) -> dict:
     history_rows = [list(r) for r in conn.execute("SELECT * FROM history_rows ORDER BY txn, tbl, key")]
     orphan_fts = conn.execute("SELECT count(*) FROM pages_fts WHERE rowid NOT IN (SELECT id FROM pages)").fetchone()[0]
     return {"documents": documents, "pages": pages, "provenance": provenance, "links": links, "candidates": candidates,
+            "candidate_titles": candidate_titles,
             "history": history, "history_files": history_files, "history_rows": history_rows,
             "passages": passage_rows, "chat_sessions": chats, "chat_messages": chat_messages,
             "orphan_fts_rows": orphan_fts, "orphan_passage_rows": orphan_passages}

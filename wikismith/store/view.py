@@ -91,6 +91,11 @@ class KBView:
         sources."""
         return registry.page_row(self.conn, path)
 
+    def updated_at(self, path: str) -> str | None:
+        """A page's `updated` as the registry has it; None for a page it does not hold."""
+        row = self.conn.execute("SELECT updated_at FROM pages WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
     def pages_with_most_sources(self, kinds: tuple[str, ...], limit: int) -> list[str]:
         """The pages of `kinds` fed by the most documents (at least two), most first."""
         marks = ", ".join("?" * len(kinds))
@@ -179,11 +184,12 @@ class KBView:
 
     def candidate_stats(self, page: str, excluding: set[str]) -> tuple[int, int, dict[str, int]]:
         """(documents holding `page`, of them holding it strong, how many name it each way), documents in
-        `excluding` left out. Aggregated in SQL: bounded work whatever the number of holders."""
+        `excluding` left out. Read from the counts the registry keeps (one row per name), then the documents left
+        out taken away: bounded work whatever the number of holders."""
         count = strong = 0
         titles: dict[str, int] = {}
-        for title, n, s in self.conn.execute("SELECT title, count(*), sum(strong) FROM candidates WHERE page = ? "
-                                             "AND kind != 'alias' GROUP BY title", (page,)):
+        for title, n, s in self.conn.execute("SELECT title, holders, strong FROM candidate_titles WHERE page = ?",
+                                             (page,)):
             titles[title] = n
             count, strong = count + n, strong + s
         for chunk in _chunks(sorted(excluding)):
@@ -229,8 +235,8 @@ class KBView:
     def aliases_declared(self, page: str, excluding: set[str]) -> list[tuple[str, str, str]]:
         """(document, term's page, other name as written) of every row declaring `page` another name, documents in
         `excluding` left out."""
-        rows = self.conn.execute("SELECT document, section, title FROM candidates WHERE page = ? AND kind = 'alias' "
-                                 "ORDER BY document", (page,)).fetchall()
+        rows = self.conn.execute("SELECT document, section, title FROM candidates INDEXED BY candidates_alias_page "
+                                 "WHERE page = ? AND kind = 'alias' ORDER BY document", (page,)).fetchall()
         return [tuple(r) for r in rows if r[0] not in excluding]
 
     def aliases_naming(self, term: str, excluding: set[str]) -> list[tuple[str, str, str]]:

@@ -375,7 +375,7 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview
             first = line
     description = (_description_of(first) if first is not None else _derived_description(body, title)) \
         or holder["description"]
-    updated = work.updated(sources)
+    updated = work.updated(sources, since=(path, meta.get("sources") or [], meta.get("updated")))
     meta = {**meta, "type": holder["kind"], "title": title, "description": description, "sources": sources,
             "updated": updated}
     meta = _with_aliases(work, path, meta, title)
