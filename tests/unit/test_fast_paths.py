@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 
 from wikismith import markdown as md
 from wikismith.store import passages as P
@@ -106,7 +107,8 @@ def test_front_matter_reads_and_writes_as_before():
                 break
             pos = end + 1
         assert (meta, body) == (closed or ({}, text)), repr(text)
-    for value in ("a", "b c", "yes", "1", 1, True, 1.0, None, "x\ny", ["a", 1, True, "no"]):
+    for value in ("a", "b c", "yes", "1", 1, True, 1.0, None, "x\ny", ["a", 1, True, "no"], ["d1", "yes", "x y"],
+                  ["note-1"]):
         rendered = frontmatter.render({"t": value})
         assert frontmatter.parse(rendered + "body")[0] == {"t": value}
 
@@ -166,7 +168,9 @@ def test_front_matter_item_runs_read_as_the_loop():
     rng = random.Random(8)
     pieces = ["sources:", "aliases:", "title: x", "  - a", "  - 1", "  - true", "  - [a, b]", '  - "q\\"x"',
               "  - 'y'", "  - ", "  -   spaced  \t", "  - a\r", "  - # not a comment", "  -x", " - z", "- z", "",
-              "# c", "  # c", "sources: [a]", "  - null", "  - 1.5", "  - \u2028b", "k:", "  - \tt"]
+              "# c", "  # c", "sources: [a]", "  - null", "  - 1.5", "  - \u2028b", "k:", "  - \tt",
+              "  - note-001", "  - note-002", "  - yes", "  - True", "  - NULL", "  - a.b", "  - é-x", "  - x1_",
+              "  - a b", "  - _a", "  - 9a", "  - a\u00b2"]
     for _ in range(ROUNDS):
         block = "\n".join(_lines(rng, pieces, 14))
         assert frontmatter._parse_block(block) == _parse_block_by_line(block), repr(block)
@@ -222,6 +226,56 @@ def test_new_section_fast_path_equals_the_general_path():
     assert answered > ROUNDS // 4
 
 
+def test_remembered_section_names_equal_a_fresh_scan():
+    """Bodies made by inserting a section or setting the overview are entered into the names memo as made: over
+    chains of such edits (sections and overviews that bring marker lines of their own included), what the memo
+    says of each body, and every body made, equal what a fresh scan with nothing remembered gives."""
+    from wikismith.wiki import sections
+
+    rng = random.Random(12)
+    contents = ["New text."] * 6 + ["- a line"] * 6 + ["<!-- /source:a1 -->", "x\n<!-- source:q9 -->\ny",
+                                                      "<!-- overview -->"]
+    overviews = ["Over.", "**T** is discussed in 3 sources."] * 6 + ["<!-- /overview -->", "a\n<!-- source:b2 -->"]
+    checked = 0
+    for _ in range(ROUNDS // 4):
+        sections.forget_names()
+        body = "# T\n\n<!-- overview -->\nOver.\n<!-- /overview -->\n"
+        reference = body
+        for _step in range(8):
+            if rng.random() < 0.6:
+                doc, content = f"{rng.choice('abcdefgh')}{rng.randint(1, 9)}", rng.choice(contents)
+
+                def edit(b):
+                    return sections.upsert_section(b, doc, content)
+            else:
+                text = rng.choice(overviews)
+
+                def edit(b):
+                    return sections.set_overview(b, text)
+            try:
+                body = edit(body)
+            except sections.SectionError:
+                body = None
+            saved = dict(sections._NAMES)
+            sections.forget_names()
+            try:
+                reference = edit(reference)
+            except sections.SectionError:
+                reference = None
+            assert body == reference
+            if body is None:
+                break
+            sections.forget_names()
+            fresh = sections._sorted_names("\n" + body, body)
+            sections.forget_names()
+            for known, names in saved.items():
+                sections._remember_names(known, names)
+            if body in saved:
+                checked += 1
+                assert saved[body] == fresh, repr(body)
+    assert checked > ROUNDS // 3
+
+
 def test_description_from_the_overview_pass_equals_a_second_pass():
     """_write_section takes the description from the line it found for the overview when only a quiet overview
     changed; that must be what a pass over the new body finds."""
@@ -247,3 +301,66 @@ def test_description_from_the_overview_pass_equals_a_second_pass():
             reused += 1
             assert merge._description_of(line) == merge._derived_description(after, title), repr(body)
     assert reused > ROUNDS // 10
+
+
+def _random_page(seed, sections, pieces, overview, title):
+    """A page as wikismith writes one: title, overview, then a section per document (some with page markers,
+    "#" lines that are no heading, empty headings); each document's section drawn from its own seed, so that a
+    section stays the same when others come or go."""
+    lines = ["---", "title: T", "sources:", *[f"  - d{k}" for k in sections], "---", title, "", "<!-- overview -->",
+             overview, "<!-- /overview -->", ""]
+    for k in sections:
+        rng = random.Random(seed * 100 + k)
+        lines += [f"<!-- source:d{k} -->", rng.choice([f"## From [[summaries/d{k}|D{k}]]", "#", "# ", "#nope"]),
+                  *_lines(rng, pieces, 4), f"<!-- /source:d{k} -->", ""]
+    return "\n".join(lines)
+
+
+def test_recut_equals_a_whole_cut():
+    """Re-cutting only what changed (passages.recut) gives exactly the cut of the whole new text, and the runs it
+    says it kept are equal in both; on random pages edited the ways pages are: a section added, removed or
+    changed anywhere, the overview or the title changed, a line put in anywhere."""
+    rng = random.Random(11)
+    pieces = ["text words here", "", "<!-- page 2 -->", "x <!-- page 7 --> y", "#nope", "# [[x| ]]",
+              "## Sub", " ".join(["w"] * 170), "- the thing is a thing", "#\ttab"]
+    overviews = ["T is a thing.", "T (2 sources)", "<!-- page 3 -->", "## Also", "x <!-- page 9 -->"]
+    titles = ["# T", "#  ", "x"]
+    kept_some = refused = 0
+    for seed in range(ROUNDS // 2):
+        ids = sorted(rng.sample(range(40), rng.randint(0, 12)))
+        overview, title = rng.choice(overviews), rng.choice(titles)
+        old_text = _random_page(seed, ids, pieces, overview, title)
+        edit = rng.random()
+        new_ids = list(ids)
+        if edit < 0.4 or not ids:
+            new_ids = sorted(set(ids) | {rng.randrange(40)})
+        elif edit < 0.6:
+            new_ids.remove(rng.choice(ids))
+        if rng.random() < 0.3:
+            overview = rng.choice(overviews)
+        if rng.random() < 0.1:
+            title = rng.choice(titles)
+        new_text = _random_page(seed, new_ids, pieces, overview, title)
+        if edit > 0.8:
+            lines = new_text.split("\n")
+            at = rng.randrange(len(lines))
+            lines[at:at] = [rng.choice(pieces + ["# Heading", "```", "~~~", "===", "---", "#`x"])]
+            new_text = "\n".join(lines)
+        old = P.cut(old_text)
+        whole = P.cut(new_text)
+        if old is None:
+            continue
+        if whole is None:  # a fence or an underline came in: the piece-by-piece cut must refuse it
+            assert P.recut(old, new_text) is None, new_text
+            refused += 1
+            continue
+        assert old.passages == P.passages(old_text) and whole.passages == P.passages(new_text)
+        got, kept, assembly = P.recut(old, new_text)
+        assert got == whole, (old_text, new_text)
+        gone, came = assembly.changed_pieces()  # what a diff of the pieces would say changed
+        assert Counter(old.pieces) - Counter(gone) == Counter(whole.pieces) - Counter(came)
+        for at_old, at_new, length in kept:
+            assert [p[1:] for p in old.passages[at_old:at_old + length]] == \
+                [p[1:] for p in got.passages[at_new:at_new + length]]
+        kept_some += bool(kept)
+    assert kept_some > ROUNDS // 4 and refused > 20  # the test reaches both the keeping and the refusing code

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-
 from bench.synthetic import generated_document
 from wikismith.kb import KnowledgeBase
 from wikismith.store import layout, passages, snapshot
@@ -77,5 +76,70 @@ def test_incremental_passages_equal_a_fresh_index_through_adds_removes_and_undo(
         _check(root)
         assert _content(root) == added
         assert not snapshot.scratch_leftovers(root)
+    finally:
+        kb.close()
+
+
+def test_busy_pages_written_from_the_memo_equal_a_fresh_index(tmp_path, fixed_clock, monkeypatch):
+    """Pages that gather a section from each of many documents are re-cut from the memo of their last write (only
+    the changed sections); sections coming at the end, in the middle and going, and an undo, must leave exactly
+    the index a fresh cut of every page gives. A memo entry the registry no longer matches is never used."""
+    from wikismith.store import registry
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for i in range(36):  # every note shares one topic; names alternate between two entities
+        (notes / f"note-{i:03d}.md").write_text(generated_document(18 * i), encoding="utf-8")
+    used = []
+    real = registry._remembered_plan
+
+    def spy(*args):
+        plan = real(*args)
+        used.append(plan is not None)
+        return plan
+
+    monkeypatch.setattr(registry, "_remembered_plan", spy)
+    root = str(tmp_path / "kb")
+    KnowledgeBase.init(root).close()
+    kb = KnowledgeBase.open(root)
+    try:
+        order = [str(notes / f"note-{i:03d}.md") for i in list(range(0, 36, 2)) + list(range(35, 0, -2))]
+        for path in order[:24]:  # one at a time: later notes land in the middle of the topic page
+            kb.add([path])
+        _check(root)
+        assert sum(used) >= 12  # the memo served most writes of the busy pages once they had 8 passages
+        kb.add([str(notes)], jobs=2)  # the rest, through the parallel applier
+        _check(root)
+        kb.remove(["note-007", "note-020"])
+        _check(root)
+        kb.undo()
+        _check(root)
+        # Another process rewrites the index behind the memo's back: the memo must notice, not write wrong rows.
+        other = KnowledgeBase.open(root)
+        try:
+            other.remove(["note-011"])
+        finally:
+            other.close()
+        kb.add([str(notes / "note-011.md")])
+        _check(root)
+        # A commit that fails after the registry was written: what that transaction wrote must not be remembered.
+        from wikismith.store import fs
+
+        real_commit, failed = fs.commit, []
+
+        def failing(conn, what="commit"):
+            if what.startswith("commit ") and not failed:
+                failed.append(what)
+                raise OSError(5, "injected: the commit fails")
+            return real_commit(conn, what)
+
+        monkeypatch.setattr(fs, "commit", failing)
+        changed = notes / "note-017.md"  # its section changes in place: the page keeps its number of passages
+        changed.write_text(changed.read_text(encoding="utf-8").replace(" step ", " stage "), encoding="utf-8")
+        report = kb.add([str(changed)])
+        assert failed and report.stopped and not report.by_status("updated")
+        _check(root)
+        kb.remove(["note-015"])
+        _check(root)
     finally:
         kb.close()

@@ -7,6 +7,7 @@ rows out: the registry writes them in the same transaction as the page they come
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from typing import NamedTuple
@@ -88,43 +89,230 @@ def passages(text: str) -> list[Passage]:
     return out
 
 
+class Cut(NamedTuple):
+    """The passages of an ATX-only body with what re-cutting an edited version of it needs (see recut)."""
+    pieces: list[str]  # the body split at "\n#"
+    starts: list[int]  # the pieces that start a section, ascending (the first piece always does)
+    firsts: list[int]  # each section's first passage (its index in `passages`), then len(passages)
+    entries: list[tuple]  # each section's (page number in force, heading of the passage before it or None)
+    passages: list[Passage]
+    end: tuple  # that state after the last section
+
+
+def _atx_body(text: str) -> str | None:
+    """The body of a page's text when passages() takes the piece-by-piece path; None when it does not."""
+    _front, body = split_front_matter(text)
+    if not has_fence_or_underline(body) and body.partition("\n")[0].strip() != "---":
+        return body
+    return None
+
+
+def cut(text: str) -> Cut | None:
+    """passages(text) with its sections' bookkeeping; None for a text that is not ATX-only."""
+    body = _atx_body(text)
+    if body is None:
+        return None
+    pieces = body.split("\n#")
+    walk = _Walk(pieces, None, None)
+    walk.run(0, len(pieces))
+    rows = walk.rows
+    return Cut(pieces, walk.starts, [*walk.firsts, len(rows)], walk.entries,
+               [_tuple_new(Passage, (i, *row)) for i, row in enumerate(rows)], walk.state())
+
+
+class _Walk:
+    """Cuts the sections that start at pieces[lo:hi] (lo starts one; the last ends at hi) into passage rows
+    (heading, first page, last page, text), from a given state: the page number in force and the heading of the
+    passage before. What a section gives depends only on its text, its heading and that state."""
+
+    def __init__(self, pieces: list[str], page: int | None, before: str | None):
+        self.pieces, self.page, self.before = pieces, page, before
+        self.rows: list[tuple] = []
+        self.starts: list[int] = []
+        self.firsts: list[int] = []
+        self.entries: list[tuple] = []
+
+    def run(self, lo: int, hi: int) -> None:
+        pieces = self.pieces
+        if lo == 0:
+            first = pieces[0]
+            head = _tail_piece(first[1:]) if first.startswith("#") else None
+            if head is None or head[0] is None:
+                heading, parts = "", [_without_our_marks(first)]
+            else:
+                heading, parts = head[0], ([head[1]] if head[1] is not None else [])
+        else:
+            heading, text = _tail_piece(pieces[lo])
+            parts = [text] if text is not None else []
+        start = lo
+        for i in range(lo + 1, hi):
+            found, text = _tail_piece(pieces[i])
+            if found is None:
+                parts.append(text)
+                continue
+            self._section(start, parts, heading)
+            start, heading, parts = i, found, ([text] if text is not None else [])
+        self._section(start, parts, heading)
+
+    def _section(self, start: int, parts: list[str], heading: str) -> None:
+        before = self.rows[-1][0] if self.rows else self.before
+        self.starts.append(start)
+        self.firsts.append(len(self.rows))
+        self.entries.append((self.page, before))
+        rows, self.page = _section_chunks(parts[0] if len(parts) == 1 else "\n".join(parts), heading, self.page,
+                                          before)
+        self.rows.extend(rows)
+
+    def state(self) -> tuple:
+        """The state the next section would start from."""
+        return self.page, (self.rows[-1][0] if self.rows else self.before)
+
+
+class Recut(NamedTuple):
+    cut: Cut
+    kept: list[tuple[int, int, int]]  # runs of passages kept: (index in old, index in new, length)
+    assembly: "_Assembly"  # which pieces changed (changed_pieces())
+
+
+def recut(old: Cut, text: str) -> Recut | None:
+    """cut(text) for `text`, an edited version of the text `old` was cut from, cutting again only the sections
+    with a changed piece; and the runs of passages it kept from `old`, as (index in old, index in new, length).
+    A section is kept when its pieces are those of an old section (at the same place counted from the start, or
+    from the end) and it starts in the state that old section started in; a run of such sections is kept in one
+    slice. A page that gathers a section from each of thousands of documents then costs an add what its changed
+    sections cost (and a comparison of its pieces), not what cutting the page does. None for a text that is not
+    ATX-only."""
+    _front, body = split_front_matter(text)
+    o, n = old.pieces, body.split("\n#")
+    if n[0].partition("\n")[0].strip() == "---":
+        return None
+    section_of = {start: k for k, start in enumerate(old.starts)}
+    sections, behind = len(old.starts), len(n) - len(o)
+    out = _Assembly(old, n)
+    state: tuple = (None, None)
+    pos = 0
+    while pos < len(n):
+        d = 0 if pos < len(o) and o[pos] == n[pos] else behind if 0 <= pos - behind < len(o) and \
+            o[pos - behind] == n[pos] else None
+        # (The first piece is a section's start by its place alone: it maps only to the first piece.)
+        k = section_of.get(pos - d) if d is not None and (pos == 0) == (pos - d == 0) else None
+        if k is not None and old.entries[k] == state:
+            end = _run_end(o, n, pos, d)
+            # Old sections k .. last-1 end at a piece of the run (a section start in both texts); the section
+            # that holds the run's last piece is kept only when the run reaches the end of both texts.
+            last = bisect.bisect_right(old.starts, end - d - 1)
+            if not (end == len(n) and end - d == len(o)):
+                last -= 1
+            if last > k:
+                out.keep(k, last, -d, old.starts[last] if last < sections else len(o))
+                state = old.entries[last] if last < sections else old.end
+                pos = old.starts[last] + d if last < sections else len(n)
+                continue
+        # Cut one section of the new text: from pos to the next piece that starts one.
+        end = pos + 1
+        while end < len(n):
+            e = 0 if end < len(o) and o[end] == n[end] else behind if 0 <= end - behind < len(o) and \
+                o[end - behind] == n[end] else None
+            if (end - e > 0 and end - e in section_of) if e is not None else _tail_piece(n[end])[0] is not None:
+                break
+            end += 1
+        # Pieces the old text did not have may hold a fence or an underline, which the piece-by-piece cut
+        # cannot read (a "#" line is a piece's first line: "#" + piece is how the body has it).
+        if any(has_fence_or_underline(n[i] if i == 0 else "#" + n[i]) for i in range(pos, end)):
+            return None
+        walk = _Walk(n, *state)
+        walk.run(pos, end)
+        out.cut(walk, pos, end)
+        state, pos = walk.state(), end
+    return out.result(n, state)
+
+
+def _run_end(o: list[str], n: list[str], pos: int, d: int) -> int:
+    """The end of the run of new pieces from pos equal to the old ones d places before them, compared in slices
+    of doubling length (in C) before piece by piece."""
+    end, step = pos + 1, 8
+    while True:
+        stop = min(end + step, len(n), len(o) + d)
+        if stop <= end:
+            return end
+        if n[end:stop] == o[end - d:stop - d]:
+            end, step = stop, step * 2
+        elif step > 1:
+            step //= 2
+        else:
+            return end
+
+
+class _Assembly:
+    """A Cut put together from old sections kept and new ones cut."""
+
+    def __init__(self, old: Cut, new_pieces: list[str]):
+        self.old, self.new_pieces = old, new_pieces
+        self.starts: list[int] = []
+        self.firsts: list[int] = []
+        self.entries: list[tuple] = []
+        self.passages: list[Passage] = []
+        self.kept: list[tuple[int, int, int]] = []
+        self.kept_pieces: list[tuple[int, int]] = []  # old pieces kept, [lo, hi) ranges
+        self.cut_pieces: list[tuple[int, int]] = []  # new pieces cut, [lo, hi) ranges
+
+    def cut(self, walk: _Walk, lo: int, hi: int) -> None:
+        self.cut_pieces.append((lo, hi))
+        base = len(self.passages)
+        self.starts += walk.starts
+        self.firsts += [f + base for f in walk.firsts]
+        self.entries += walk.entries
+        self.passages += [_tuple_new(Passage, (base + i, *row)) for i, row in enumerate(walk.rows)]
+
+    def keep(self, lo: int, hi: int, piece_shift: int, end_piece: int) -> None:
+        """Old sections lo .. hi-1 (their pieces up to end_piece), moved by -piece_shift pieces (in slices when
+        nothing moves)."""
+        old = self.old
+        self.kept_pieces.append((old.starts[lo], end_piece))
+        lo_p, hi_p, base = old.firsts[lo], old.firsts[hi], len(self.passages)
+        if piece_shift:
+            self.starts += [s - piece_shift for s in old.starts[lo:hi]]
+        else:
+            self.starts += old.starts[lo:hi]
+        self.firsts += old.firsts[lo:hi] if base == lo_p else [f - lo_p + base for f in old.firsts[lo:hi]]
+        self.entries += old.entries[lo:hi]
+        if hi_p > lo_p:
+            if self.kept and self.kept[-1][0] + self.kept[-1][2] == lo_p and self.kept[-1][1] + self.kept[-1][2] == base:
+                a, b, length = self.kept.pop()
+                self.kept.append((a, b, length + hi_p - lo_p))
+            else:
+                self.kept.append((lo_p, base, hi_p - lo_p))
+        if base == lo_p:
+            self.passages += old.passages[lo_p:hi_p]
+        else:
+            self.passages += [_tuple_new(Passage, (base + i, *p[1:])) for i, p in enumerate(old.passages[lo_p:hi_p])]
+
+    def result(self, pieces: list[str], end: tuple) -> "Recut":
+        return Recut(Cut(pieces, self.starts, [*self.firsts, len(self.passages)], self.entries, self.passages, end),
+                     self.kept, self)
+
+    def changed_pieces(self) -> tuple[list[str], list[str]]:
+        """(the old pieces not kept, the new pieces cut)."""
+        gone, at = [], 0
+        for lo, hi in self.kept_pieces:
+            gone += self.old.pieces[at:lo]
+            at = hi
+        gone += self.old.pieces[at:]
+        return gone, [p for lo, hi in self.cut_pieces for p in self.new_pieces[lo:hi]]
+
+
 def _passages_of_atx_body(body: str) -> list[Passage]:
     """passages() of a body whose only headings are ATX lines (no fence, no setext underline, so no front matter
     either: `---` is an underline), wikismith's markers still in it: the body is split at the lines that start
     with "#" in one C-speed pass, and each piece (a "#" line and the lines up to the next one) is read once and
     remembered, markers taken out, so a page that gathers a section from each of thousands of documents costs a
-    dictionary look-up per section, not a Python step or a pattern pass per line. A piece starts with a full
-    line and ends with one, so taking the markers out piece by piece takes out what taking them out of the whole
-    body would. Gives exactly what the line-by-line path gives (tests/unit/test_fast_paths.py)."""
+    dictionary look-up per section, not a Python step or a pattern pass per line (see _Walk). A piece starts with
+    a full line and ends with one, so taking the markers out piece by piece takes out what taking them out of the
+    whole body would. Gives exactly what the line-by-line path gives (tests/unit/test_fast_paths.py)."""
     pieces = body.split("\n#")
-    first = pieces[0]
-    head = _tail_piece(first[1:]) if first.startswith("#") else None
-    if head is None or head[0] is None:
-        heading, parts = "", [_without_our_marks(first)]
-    else:
-        heading, parts = head[0], ([head[1]] if head[1] is not None else [])
-    out: list[Passage] = []
-    page = None
-    for rest in pieces[1:]:
-        found, text = _tail_piece(rest)
-        if found is None:  # a "#" line that is no heading: part of the section above
-            parts.append(text)
-            continue
-        page = _add_section(out, parts, heading, page)
-        heading, parts = found, ([text] if text is not None else [])
-    _add_section(out, parts, heading, page)
-    return out
-
-
-def _add_section(out: list[Passage], parts: list[str], heading: str, page: int | None) -> int | None:
-    """The passages of one section (its text in parts) onto `out`; returns the page number in force after it."""
-    cut, page = _section_chunks(parts[0] if len(parts) == 1 else "\n".join(parts), heading, page,
-                                out[-1].heading if out else None)
-    if len(cut) == 1:  # most sections: one passage, made without the named tuple's Python-level constructor
-        out.append(_tuple_new(Passage, (len(out), *cut[0])))
-    else:
-        out.extend([Passage(len(out) + k, *row) for k, row in enumerate(cut)])
-    return page
+    walk = _Walk(pieces, None, None)
+    walk.run(0, len(pieces))
+    return [_tuple_new(Passage, (i, *row)) for i, row in enumerate(walk.rows)]
 
 
 _tuple_new = tuple.__new__

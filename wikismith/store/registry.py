@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-from wikismith.store import passages
+from wikismith.store import pagememo, passages
+from wikismith.store.pagememo import PageMemo, Remembered
 from wikismith.store.db import link_targets
 from wikismith.store.mutation import CANDIDATE_COLUMNS, DOCUMENT_COLUMNS, Mutation, PageRow
 
@@ -50,7 +51,7 @@ def page_row(conn: sqlite3.Connection, path: str) -> dict | None:
             "body": row[5] or "", "sources": sources}
 
 
-def write_rows(conn: sqlite3.Connection, mutation: Mutation) -> None:
+def write_rows(conn: sqlite3.Connection, mutation: Mutation, memo: PageMemo | None = None) -> None:
     for doc_id in sorted(mutation.drop_documents):
         conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
     for doc in mutation.put_documents:
@@ -63,8 +64,11 @@ def write_rows(conn: sqlite3.Connection, mutation: Mutation) -> None:
     # proportion to the whole index (an add at 20,000 pages paid ~8 ms for it). So every old passage goes first
     # (ascending), then pages are dropped or rewritten in the order of their ids (a rewrite keeps its id), then
     # the new passages come in (new, ascending ids).
+    if memo is not None:
+        memo.begin(conn)
     ids = {path: _page_id(conn, path) for path in sorted(mutation.drop_pages | {p.path for p in mutation.put_pages})}
-    plans = {page.path: _passage_plan(conn, page) for page in mutation.put_pages}
+    plans = {page.path: _passage_plan(conn, page, memo.get(conn, page.path, ids[page.path]) if memo else None)
+             for page in mutation.put_pages}
     gone = [pid for path in sorted(mutation.drop_pages) for (pid,) in
             conn.execute("SELECT id FROM passages WHERE page = ?", (path,))]
     _unindex_ids(conn, sorted(gone + [pid for plan in plans.values() for pid in plan.drop]))
@@ -73,11 +77,19 @@ def write_rows(conn: sqlite3.Connection, mutation: Mutation) -> None:
         if page is None:
             _drop_page(conn, path, ids[path])
         else:
-            _put_page(conn, page, ids[path])
+            _put_page(conn, page, ids[path], plans[path])
     for page in mutation.put_pages:
         plan = plans[page.path]
         conn.executemany("UPDATE passages SET seq = ? WHERE id = ?", plan.moved)
-        _insert_passage_rows(conn, page.path, page.title, plan.names, page.description, plan.insert)
+        added = _insert_passage_rows(conn, page.path, page.title, plan.names, page.description, plan.insert)
+        if memo is not None and plan.cut is None:
+            memo.put(page.path, None)
+        elif memo is not None:
+            for p, rowid in zip(plan.insert, added):
+                plan.ids[p.seq] = rowid
+            memo.put(page.path, Remembered(page.body, plan.cut, plan.ids, frozenset(page.sources), plan.links))
+    for path in mutation.drop_pages if memo is not None else ():
+        memo.put(path, None)
     for doc_id in sorted(mutation.drop_candidates | set(mutation.put_candidates)):
         conn.execute("DELETE FROM candidates WHERE document = ?", (doc_id,))
     for doc_id, rows in sorted(mutation.put_candidates.items()):
@@ -96,26 +108,36 @@ def index_passages(conn: sqlite3.Connection, path: str, title: str, description:
 class _PassagePlan:
     names: str  # the page's aliases, as indexed with each passage
     insert: list  # new passages (passages.Passage)
+    ids: list  # each new passage's row id; None for those in `insert` until they are written
+    cut: passages.Cut | None = None  # the new passages with their sections, for the memo (None: not ATX-only)
+    before: Remembered | None = None  # the page as the memo had it, when it did
+    links: object = None  # the new text's link counts (pagememo.count_links), when known
     drop: list[int] = field(default_factory=list)  # ids of old passages the page no longer has
     moved: list[tuple[int, int]] = field(default_factory=list)  # (new seq, id) of kept passages that moved
 
 
-def _passage_plan(conn: sqlite3.Connection, page: PageRow) -> _PassagePlan:
+def _passage_plan(conn: sqlite3.Connection, page: PageRow, remembered=None) -> _PassagePlan:
     """What the page's passages need: an old passage whose text, heading and pages are unchanged (and whose page
     title, aliases and description are) keeps its rows, only its seq follows; the rest go out and come in. A new
     section on a page of hundreds then re-indexes one passage, not the page: the tokenizers (the trigram one
     above all) cost in proportion to what they index, and rewriting every passage of a page that grows with each
-    document made the add slower with every document."""
-    new = passages.passages(page.body)
+    document made the add slower with every document. `remembered`: the page's last cut and row ids, from the
+    memo, when the registry still holds them."""
     names = " ".join(passages.aliases(passages.split_front_matter(page.body)[0]))
+    if remembered is not None:
+        plan = _remembered_plan(conn, page, names, remembered)
+        if plan is not None:
+            return plan
+    cut = passages.cut(page.body)
+    new = cut.passages if cut is not None else passages.passages(page.body)
     old = conn.execute("SELECT id, seq, heading, first_page, last_page, text FROM passages WHERE page = ? "
                        "ORDER BY seq, id", (page.path,)).fetchall()
     if not old:
-        return _PassagePlan(names, new)
+        return _PassagePlan(names, new, [None] * len(new), cut)
     indexed = conn.execute("SELECT title, aliases, description FROM passages_fts WHERE rowid = ?",
                            (old[0][0],)).fetchone()
     if indexed != (page.title, names, page.description):
-        return _PassagePlan(names, new, drop=[row[0] for row in old])
+        return _PassagePlan(names, new, [None] * len(new), cut, drop=[row[0] for row in old])
     # The passages before and after the change are matched in place first (a new section moves only those after
     # it, by the same count), so that only what lies between goes through the pool.
     keys = [(heading, first, last, text) for _pid, _seq, heading, first, last, text in old]
@@ -126,26 +148,75 @@ def _passage_plan(conn: sqlite3.Connection, page: PageRow) -> _PassagePlan:
     while (tail < len(new) - head and tail < len(old) - head
            and new[len(new) - 1 - tail][1:] == keys[len(old) - 1 - tail]):
         tail += 1
-    plan = _PassagePlan(names, [])
+    plan = _PassagePlan(names, [], [None] * len(new), cut)
     for (pid, seq, *_rest), p in zip(old[:head], new[:head]):
+        plan.ids[p.seq] = pid
         if seq != p.seq:
             plan.moved.append((p.seq, pid))
     suffix = list(zip(old[len(old) - tail:], new[len(new) - tail:]))
     pool: dict[tuple, list[tuple[int, int]]] = {}
     for row, key in zip(old[head:len(old) - tail], keys[head:len(old) - tail]):
         pool.setdefault(key, []).append((row[0], row[1]))
-    for p in new[head:len(new) - tail]:
+    _match(plan, pool, new[head:len(new) - tail])
+    for (pid, seq, *_rest), p in suffix:
+        plan.ids[p.seq] = pid
+        if seq != p.seq:
+            plan.moved.append((p.seq, pid))
+    plan.drop = sorted(pid for left in pool.values() for pid, _seq in left)
+    return plan
+
+
+def _match(plan: _PassagePlan, pool: dict[tuple, list[tuple[int, int]]], new) -> None:
+    """Each of `new` takes the row of an old passage just like it from `pool` ((id, seq) by passage key), or is
+    inserted."""
+    for p in new:
         same = pool.get((p.heading, p.first_page, p.last_page, p.text))
         if same:
             pid, seq = same.pop(0)
+            plan.ids[p.seq] = pid
             if seq != p.seq:
                 plan.moved.append((p.seq, pid))
         else:
             plan.insert.append(p)
-    for (pid, seq, *_rest), p in suffix:
-        if seq != p.seq:
-            plan.moved.append((p.seq, pid))
-    plan.drop = sorted(pid for left in pool.values() for pid, _seq in left)
+
+
+def _remembered_plan(conn: sqlite3.Connection, page: PageRow, names: str, before: Remembered) -> _PassagePlan | None:
+    """_passage_plan from the page's remembered cut: only the sections passages.recut cut again are matched; the
+    passages it kept keep their rows (and move only when their seq changed). None when the text is not
+    ATX-only."""
+    old, old_ids = before.cut, before.ids
+    got = passages.recut(old, page.body)
+    if got is None:
+        return None
+    cut, kept = got.cut, got.kept
+    new = cut.passages
+    links = pagememo.recount_links(before, page.body, *got.assembly.changed_pieces())
+    indexed = conn.execute("SELECT title, aliases, description FROM passages_fts WHERE rowid = ?",
+                           (old_ids[0],)).fetchone()
+    if indexed != (page.title, names, page.description):
+        return _PassagePlan(names, new, [None] * len(new), cut, before, links, drop=sorted(old_ids))
+    plan = _PassagePlan(names, [], [None] * len(new), cut, before, links)
+    left = []  # old indices outside the kept runs
+    at = 0
+    for a, b, length in kept:
+        left.extend(range(at, a))
+        at = a + length
+        plan.ids[b:b + length] = old_ids[a:a + length]
+        if a != b:
+            plan.moved.extend(zip(range(b, b + length), old_ids[a:a + length]))
+    left.extend(range(at, len(old.passages)))
+    pool: dict[tuple, list[tuple[int, int]]] = {}
+    for i in left:
+        p = old.passages[i]
+        pool.setdefault((p.heading, p.first_page, p.last_page, p.text), []).append((old_ids[i], i))
+    fresh = []
+    at = 0
+    for a, b, length in sorted(kept, key=lambda run: run[1]):
+        fresh.extend(new[at:b])
+        at = b + length
+    fresh.extend(new[at:])
+    _match(plan, pool, fresh)
+    plan.drop = sorted(pid for rows in pool.values() for pid, _seq in rows)
     return plan
 
 
@@ -155,7 +226,9 @@ def _insert_passages(conn: sqlite3.Connection, path: str, title: str, descriptio
 
 
 def _insert_passage_rows(conn: sqlite3.Connection, path: str, title: str, names: str, description: str,
-                         rows) -> None:
+                         rows) -> list[int]:
+    """Writes the passages; returns their row ids, in order."""
+    added = []
     for p in rows:
         rowid = conn.execute("INSERT INTO passages (page, seq, heading, first_page, last_page, text) "
                              "VALUES (?, ?, ?, ?, ?, ?)",
@@ -164,6 +237,8 @@ def _insert_passage_rows(conn: sqlite3.Connection, path: str, title: str, names:
                      "VALUES (?, ?, ?, ?, ?, ?)", (rowid, title, names, description, p.heading, p.text))
         conn.execute("INSERT INTO passages_tri (rowid, title, body) VALUES (?, ?, ?)",
                      (rowid, title, f"{p.heading}\n{p.text}"))
+        added.append(rowid)
+    return added
 
 
 def _unindex_passages(conn: sqlite3.Connection, paths: list[str]) -> None:
@@ -199,9 +274,20 @@ def _drop_page(conn: sqlite3.Connection, path: str, page_id: int | None) -> None
     conn.execute("DELETE FROM links WHERE page = ?", (path,))
 
 
-def _put_page(conn: sqlite3.Connection, page: PageRow, page_id: int | None) -> None:
-    """A page's rows (its passages are written afterwards, with every other page's)."""
-    if page_id is not None:
+def _put_page(conn: sqlite3.Connection, page: PageRow, page_id: int | None, plan: _PassagePlan) -> None:
+    """A page's rows (its passages are written afterwards, with every other page's). Its old sources and links
+    come from the memo when the plan had the page from it."""
+    if plan.cut is not None and plan.links is None and pagememo.countable(page.body):
+        plan.links = pagememo.count_links(page.body)  # for the memo, and the next write
+    known = plan.before is not None and plan.before.links is not None and plan.links is not None
+    if page_id is not None and known:
+        conn.execute(
+            "UPDATE pages SET kind = ?, title = ?, description = ?, updated_at = ? WHERE id = ?",
+            (page.kind, page.title, page.description, page.updated_at, page_id),
+        )
+        conn.execute("DELETE FROM pages_fts WHERE rowid = ?", (page_id,))
+        sources, targets = plan.before.sources, set(plan.before.links)
+    elif page_id is not None:
         conn.execute(
             "UPDATE pages SET kind = ?, title = ?, description = ?, updated_at = ? WHERE id = ?",
             (page.kind, page.title, page.description, page.updated_at, page_id),
@@ -218,7 +304,8 @@ def _put_page(conn: sqlite3.Connection, page: PageRow, page_id: int | None) -> N
         ).lastrowid
         sources, targets = set(), set()
     conn.execute("INSERT INTO pages_fts (rowid, title, body) VALUES (?, ?, ?)", (page_id, page.title, page.body))
-    new_sources, new_targets = set(page.sources), set(link_targets(page.body))
+    new_sources = set(page.sources)
+    new_targets = set(plan.links) if plan.links is not None else link_targets(page.body)
     conn.executemany("DELETE FROM provenance WHERE page = ? AND document = ?",
                      [(page.path, doc) for doc in sorted(sources - new_sources)])
     conn.executemany("INSERT OR IGNORE INTO provenance (page, document) VALUES (?, ?)",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import filelock
 
 from wikismith.errors import DirtyKnowledgeBase, LockTimeout, StoreError
-from wikismith.store import chat, checks, db, fs, history, interrupts, layout, txn
+from wikismith.store import chat, checks, db, fs, history, interrupts, layout, pagememo, txn
 from wikismith.store.mutation import Mutation
 from wikismith.store.view import KBView
 
@@ -33,6 +33,7 @@ class Store:
         self._lock = filelock.FileLock(self.path(layout.LOCK), timeout=self.lock_timeout)
         self._command: history.Command | None = None
         self.history_keep = history.DEFAULT_KEEP
+        self.page_memo = pagememo.PageMemo()  # busy pages this process wrote, rewritten by what changed
 
     def path(self, rel: str) -> str:
         return os.path.join(self.root, rel)
@@ -169,7 +170,7 @@ class Store:
                 return None
             command = self._command or history.Command([], mutation.label, keep=self.history_keep)
             with interrupts.deferred():
-                return txn.apply(self.root, self.conn, mutation, command)
+                return txn.apply(self.root, self.conn, mutation, command, self.page_memo)
 
     def apply(self, mutation: Mutation) -> str | None:
         """Land a Mutation computed without looking at the KB (the store's own tests and benches)."""
@@ -218,6 +219,7 @@ class Store:
             return self._recover_locked()
 
     def _recover_locked(self) -> txn.RecoveryReport:
+        self.page_memo.forget()
         report = txn.recover(self.root, self.conn, set_dirty=self.set_dirty)
         if report.dirty is None and self.dirty_reason() is not None and not txn.pending(self.conn):
             self.clear_dirty()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from wikismith import clock
 from wikismith.store import fs, history, registry
+from wikismith.store.pagememo import PageMemo
 from wikismith.store.layout import BACKUPS, QUARANTINE, STAGING
 from wikismith.store.mutation import InvalidPath, Mutation, check_relpath
 
@@ -60,9 +61,10 @@ def _taken(root: str, conn) -> Callable[[str], bool]:
     return taken
 
 
-def apply(root: str, conn: sqlite3.Connection, mutation: Mutation, command: history.Command) -> str:
+def apply(root: str, conn: sqlite3.Connection, mutation: Mutation, command: history.Command,
+          memo: PageMemo | None = None) -> str:
     """Apply `mutation` to the KB at `root` as one transaction of `command`. The caller holds the exclusive lock and
-    has run recovery."""
+    has run recovery. `memo`: the store's PageMemo, if it keeps one."""
     mutation.validate()
     txn = history.txn_id(conn, command, _taken(root, conn))
     staging = os.path.join(root, STAGING, txn)
@@ -80,12 +82,16 @@ def apply(root: str, conn: sqlite3.Connection, mutation: Mutation, command: hist
         command.documents |= mutation.drop_documents | {d.id for d in mutation.put_documents}
         conn.execute("BEGIN IMMEDIATE")
         rows = registry.before_images(conn, mutation, history.unrecorded(conn, txn))
-        registry.write_rows(conn, mutation)
+        registry.write_rows(conn, mutation, memo)
         history.record(conn, command, txn, mutation.label, entries, after, rows)
         conn.execute("UPDATE txns SET state = 'committed' WHERE id = ?", (txn,))
         fs.commit(conn, f"commit {txn}")
         history.committed(command, txn)
+        if memo is not None:
+            memo.commit()
     except BaseException:
+        if memo is not None:
+            memo.forget()
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         try:

@@ -44,7 +44,10 @@ def render(meta: dict) -> str:
                 lines.append(f"{key}: []")
                 continue
             lines.append(f"{key}:")
-            lines.extend(f"  - {_scalar(item)}" for item in value)
+            if all(type(item) is str for item in value):  # a page's `sources`: thousands, on a popular page
+                lines.append("  - " + "\n  - ".join(map(_string, value)))
+            else:
+                lines.extend(f"  - {_scalar(item)}" for item in value)
         else:
             lines.append(f"{key}: {_scalar(value)}")
     lines.append("---")
@@ -134,7 +137,9 @@ def _parse_block(block: str) -> dict:
             if meta.get(current) is None:
                 meta[current] = []
             if isinstance(meta[current], list):
-                meta[current].extend([_value(item[4:].rstrip("\r")) for item in lines[at - 1 : end]])
+                run = lines[at - 1 : end]
+                items = _plain_items(run)
+                meta[current].extend(items if items is not None else [_value(item[4:].rstrip("\r")) for item in run])
             at = end
             continue
         line = raw.rstrip("\r")
@@ -154,6 +159,19 @@ def _parse_block(block: str) -> dict:
         current = key if not rest else None
         meta[key] = _value(rest) if rest else None
     return meta
+
+
+_PLAIN_RUN = re.compile(r"(?:  - [^\W\d_][\w.\-]*\n)*  - [^\W\d_][\w.\-]*\Z")
+_WORD_ATOMS = frozenset({"null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE"})
+
+
+def _plain_items(run: list[str]) -> list[str] | None:
+    """The items of a run of `  - item` lines when every one is a plain word that reads as itself (a letter, then
+    letters, digits, "_", "." or "-": no quote, number, null or boolean), in one C-speed check; None otherwise."""
+    if not _PLAIN_RUN.match("\n".join(run)):
+        return None
+    items = [line[4:] for line in run]
+    return None if not _WORD_ATOMS.isdisjoint(items) else items
 
 
 def _value(text: str) -> object:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from wikismith.wiki.links import link
@@ -176,28 +177,69 @@ def upsert_section(body: str, doc_id: str, content: str) -> str:
     return fast if fast is not None else _replace_or_insert(body, doc_id, content)
 
 
+# Bodies this process wrote or read lately -> the names of their sections, when those are well-formed, sorted
+# and all after the overview (None when not): a page that gathers a section from each of thousands of documents
+# is read again by every add that holds it, and looking it up (one hash of the text) costs a fraction of scanning
+# it for its markers again. Bodies made by inserting a section or setting the overview are entered as made.
+_NAMES: OrderedDict[str, list[str] | None] = OrderedDict()
+_NAMES_BUDGET = 24_000_000  # characters of bodies remembered, newest kept
+_names_size = [0]
+
+
+def _sorted_names(text: str, body: str) -> list[str] | None:
+    """The names of the body's sections (`text` is "\n" + body) when they are well-formed, sorted, and all after the
+    overview; None otherwise."""
+    if body in _NAMES:
+        _NAMES.move_to_end(body)
+        return _NAMES[body]
+    markers = _NL_SOURCE_MARKER.findall(text)  # (slash, name) of every marker line, in page order
+    names: list[str] | None = [name for _slash, name in markers[::2]]
+    if (not names or names != sorted(set(names))
+            or markers != [pair for name in names for pair in (("", name), ("/", name))]):
+        names = None  # a section left open, nested, interleaved or repeated: the general path reports it
+    else:
+        first = _marker_at(text, "", names[0])
+        if first is None or body.find("<!-- overview -->", first) >= 0:
+            names = None
+    _remember_names(body, names)
+    return names
+
+
+def _remember_names(body: str, names: list[str] | None) -> None:
+    if body not in _NAMES:
+        _names_size[0] += len(body)
+    _NAMES[body] = names
+    while _names_size[0] > _NAMES_BUDGET and _NAMES:
+        _names_size[0] -= len(_NAMES.popitem(last=False)[0])
+
+
+def forget_names() -> None:
+    """Empty the names memo (tests compare against what a fresh scan gives)."""
+    _NAMES.clear()
+    _names_size[0] = 0
+
+
 def _insert_new_section(body: str, doc_id: str, content: str) -> str | None:
     """The common case, a new section among well-formed sorted ones, with C-speed scans only (pages can hold
     hundreds of sections); None sends anything else down the general path."""
     text = "\n" + body
-    markers = _NL_SOURCE_MARKER.findall(text)  # (slash, name) of every marker line, in page order
-    names = [name for _slash, name in markers[::2]]
-    if (not names or doc_id in names or names != sorted(set(names))
-            or markers != [pair for name in names for pair in (("", name), ("/", name))]):
-        return None  # a section left open, nested, interleaved or repeated: let the general path report it
-    i = bisect.bisect(names, doc_id)
-    first = _marker_at(text, "", names[0])
-    if first is None or "<!-- overview -->" in body[first:]:
+    names = _sorted_names(text, body)
+    if names is None or doc_id in names:
         return None
+    i = bisect.bisect(names, doc_id)
     new = _block_text(doc_id, content)
     if i < len(names):
         at = _marker_at(text, "", names[i])
-        return None if at is None else body[:at] + new + "\n\n" + body[at:]
-    last = _marker_at(text, "/", names[-1])
-    if last is None:
-        return None
-    at = _SOURCE_CLOSE.match(body, last).end()
-    return body[:at] + "\n\n" + new + body[at:]
+        out = None if at is None else body[:at] + new + "\n\n" + body[at:]
+    else:
+        last = _marker_at(text, "/", names[-1])
+        if last is None:
+            return None
+        at = _SOURCE_CLOSE.match(body, last).end()
+        out = body[:at] + "\n\n" + new + body[at:]
+    if out is not None and "<!-- " not in content:  # no marker line came in with the section: its names are known
+        _remember_names(out, [*names[:i], doc_id, *names[i:]])
+    return out
 
 
 def _marker_at(text: str, slash: str, name: str) -> int | None:
@@ -212,7 +254,12 @@ def set_overview(body: str, text: str) -> str:
     """`body` with its overview set to `text` (added after the title if it had none)."""
     span = _overview_span(body)
     if span is not None:
-        return body[: span[0]] + _block_text(OVERVIEW, text) + body[span[1] :]
+        out = body[: span[0]] + _block_text(OVERVIEW, text) + body[span[1] :]
+        # Neither overview holds a marker line: the sections (and what _sorted_names says of them) are the same.
+        inner = (span[0] + len("<!-- overview -->\n"), span[1] - len("\n<!-- /overview -->"))
+        if "<!-- " not in text and body.find("<!-- ", *inner) < 0 and body in _NAMES:
+            _remember_names(out, _NAMES[body])
+        return out
     return _replace_or_insert(body, OVERVIEW, text)
 
 

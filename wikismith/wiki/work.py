@@ -273,7 +273,7 @@ class Work:
         if recorded != stated:
             return None
         before, after = set(before), set(sources)
-        if not before <= after or any(s in self.gone or s in self.added_at for s in before):
+        if not before <= after or not before.isdisjoint(self.gone) or not before.isdisjoint(self.added_at):
             return None
         return recorded
 
