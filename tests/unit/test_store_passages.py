@@ -84,8 +84,11 @@ def test_busy_pages_written_from_the_memo_equal_a_fresh_index(tmp_path, fixed_cl
     """Pages that gather a section from each of many documents are re-cut from the memo of their last write (only
     the changed sections); sections coming at the end, in the middle and going, and an undo, must leave exactly
     the index a fresh cut of every page gives. A memo entry the registry no longer matches is never used."""
-    from wikismith.store import registry
+    from wikismith.store import pagememo, registry
+    from wikismith.wiki import sections
 
+    monkeypatch.setattr(pagememo.PageMemo, "SMALLEST", 0)  # these pages are small: remember them all the same
+    monkeypatch.setattr(sections, "_NAMES_SMALLEST", 0)
     notes = tmp_path / "notes"
     notes.mkdir()
     for i in range(36):  # every note shares one topic; names alternate between two entities

@@ -28,8 +28,8 @@ class PageMemo:
     """Entries written by a transaction count from its commit on (a failed one forgets them all, and everything
     else); a commit by any other connection (SQLite's data_version) forgets everything too."""
 
-    BUDGET = 24_000_000  # characters of page text remembered (about three times that in memory), newest kept
-    SMALLEST = 8  # passages: a page with fewer is read whole, as cheaply
+    BUDGET = 16_000_000  # characters of page text remembered (about three times that in memory), newest kept
+    SMALLEST = 16_000  # characters: a smaller page is cut whole, as cheaply
 
     def __init__(self):
         self._pages: OrderedDict[str, Remembered] = OrderedDict()
@@ -57,7 +57,7 @@ class PageMemo:
 
     def put(self, path: str, entry: Remembered | None) -> None:
         """What the transaction writes of the page (None: nothing to remember, forget what was)."""
-        self._pending[path] = entry if entry is not None and len(entry.ids) >= self.SMALLEST else None
+        self._pending[path] = entry if entry is not None and len(entry.text) >= self.SMALLEST else None
 
     def commit(self) -> None:
         """The transaction whose registry writes put the pending entries has committed."""

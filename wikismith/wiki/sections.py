@@ -182,7 +182,8 @@ def upsert_section(body: str, doc_id: str, content: str) -> str:
 # is read again by every add that holds it, and looking it up (one hash of the text) costs a fraction of scanning
 # it for its markers again. Bodies made by inserting a section or setting the overview are entered as made.
 _NAMES: OrderedDict[str, list[str] | None] = OrderedDict()
-_NAMES_BUDGET = 24_000_000  # characters of bodies remembered, newest kept
+_NAMES_BUDGET = 16_000_000  # characters of bodies remembered, newest kept
+_NAMES_SMALLEST = 16_000  # characters: a smaller body is scanned again, as cheaply
 _names_size = [0]
 
 
@@ -206,11 +207,21 @@ def _sorted_names(text: str, body: str) -> list[str] | None:
 
 
 def _remember_names(body: str, names: list[str] | None) -> None:
+    if len(body) < _NAMES_SMALLEST:
+        return
     if body not in _NAMES:
         _names_size[0] += len(body)
     _NAMES[body] = names
     while _names_size[0] > _NAMES_BUDGET and _NAMES:
         _names_size[0] -= len(_NAMES.popitem(last=False)[0])
+
+
+def _take_names(body: str) -> list[str] | None:
+    """What the memo says of a body that is being replaced by an edit of it (and no longer needed there)."""
+    if body not in _NAMES:
+        return None
+    _names_size[0] -= len(body)
+    return _NAMES.pop(body)
 
 
 def forget_names() -> None:
@@ -238,6 +249,7 @@ def _insert_new_section(body: str, doc_id: str, content: str) -> str | None:
         at = _SOURCE_CLOSE.match(body, last).end()
         out = body[:at] + "\n\n" + new + body[at:]
     if out is not None and "<!-- " not in content:  # no marker line came in with the section: its names are known
+        _take_names(body)
         _remember_names(out, [*names[:i], doc_id, *names[i:]])
     return out
 
@@ -258,7 +270,7 @@ def set_overview(body: str, text: str) -> str:
         # Neither overview holds a marker line: the sections (and what _sorted_names says of them) are the same.
         inner = (span[0] + len("<!-- overview -->\n"), span[1] - len("\n<!-- /overview -->"))
         if "<!-- " not in text and body.find("<!-- ", *inner) < 0 and body in _NAMES:
-            _remember_names(out, _NAMES[body])
+            _remember_names(out, _take_names(body))
         return out
     return _replace_or_insert(body, OVERVIEW, text)
 
