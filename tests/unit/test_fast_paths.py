@@ -8,7 +8,9 @@ import re
 from collections import Counter
 
 from wikismith import markdown as md
+from wikismith.store import pagememo
 from wikismith.store import passages as P
+from wikismith.store.db import link_targets
 from wikismith.wiki import frontmatter, merge
 
 ROUNDS = 4000
@@ -324,7 +326,8 @@ def test_recut_equals_a_whole_cut():
     changed anywhere, the overview or the title changed, a line put in anywhere."""
     rng = random.Random(11)
     pieces = ["text words here", "", "<!-- page 2 -->", "x <!-- page 7 --> y", "#nope", "# [[x| ]]",
-              "## Sub", " ".join(["w"] * 170), "- the thing is a thing", "#\ttab"]
+              "## Sub", " ".join(["w"] * 170), "- the thing is a thing", "#\ttab", "see [[#Top]] and [[b#c|d]]",
+              "[[concepts/x]]"]
     overviews = ["T is a thing.", "T (2 sources)", "<!-- page 3 -->", "## Also", "x <!-- page 9 -->"]
     titles = ["# T", "#  ", "x"]
     kept_some = refused = 0
@@ -361,8 +364,30 @@ def test_recut_equals_a_whole_cut():
         assert got == whole, (old_text, new_text)
         gone, came = assembly.changed_pieces()  # what a diff of the pieces would say changed
         assert Counter(old.pieces) - Counter(gone) == Counter(whole.pieces) - Counter(came)
+        # Each old passage is kept at most once, in order: the store gives a kept passage its old row.
+        for (a1, _b1, n1), (a2, _b2, _n2) in zip(kept, kept[1:]):
+            assert a2 >= a1 + n1
+        # The page's links, counted piece by piece and recounted from what changed, are what the store reads.
+        if pagememo.countable(old_text) and pagememo.countable(new_text):
+            before = pagememo.Remembered(old_text, old, [], frozenset(), pagememo.count_links(old_text))
+            assert set(pagememo.count_links(new_text)) == link_targets(new_text)
+            assert pagememo.recount_links(before, new_text, gone, came) == pagememo.count_links(new_text)
         for at_old, at_new, length in kept:
             assert [p[1:] for p in old.passages[at_old:at_old + length]] == \
                 [p[1:] for p in got.passages[at_new:at_new + length]]
         kept_some += bool(kept)
     assert kept_some > ROUNDS // 4 and refused > 20  # the test reaches both the keeping and the refusing code
+
+
+def test_recut_keeps_each_old_section_once_among_equal_sections():
+    """Equal sections (the same piece several times) could be matched from the start and from the end at once:
+    a passage must never be kept twice (its one row would stand for two)."""
+    same = "# A\n" + "word " * 300
+    def page(count):
+        return "\n".join(["# Top", "t", *[same] * count, "# B", "z", "not heading", "w"])
+    for before, after in ((3, 5), (5, 3), (2, 6), (4, 4), (1, 3)):
+        old = P.cut(page(before))
+        got, kept, _assembly = P.recut(old, page(after))
+        assert got == P.cut(page(after))
+        for (a1, _b1, n1), (a2, _b2, _n2) in zip(kept, kept[1:]):
+            assert a2 >= a1 + n1, (before, after, kept)

@@ -91,10 +91,16 @@ def count_links(text: str) -> Counter:
     """Link target -> number of pieces of `text` (its front matter, then its body split as passages.cut splits
     it) that link to it. Only for a countable() text."""
     front, body = passages.split_front_matter(text)
-    counts: Counter = Counter(wikilink_pages(front))
+    counts: Counter = Counter(_targets(front))
     for piece in body.split("\n#"):
-        counts.update(wikilink_pages(piece))
+        counts.update(_targets(piece))
     return counts
+
+
+def _targets(piece: str) -> set[str]:
+    """The pages a piece links to, as db.link_targets reads them (a link to a heading of the page itself, `[[#x]]`,
+    names no page)."""
+    return {target for target in wikilink_pages(piece) if target}
 
 
 def recount_links(entry: Remembered, text: str, gone: list[str], came: list[str]) -> Counter | None:
@@ -103,12 +109,12 @@ def recount_links(entry: Remembered, text: str, gone: list[str], came: list[str]
         return None
     counts = entry.links.copy()
     for piece in [passages.split_front_matter(entry.text)[0], *gone]:
-        for target in wikilink_pages(piece):
+        for target in _targets(piece):
             left = counts[target] - 1
             if left:
                 counts[target] = left
             else:
                 del counts[target]
     for piece in [passages.split_front_matter(text)[0], *came]:
-        counts.update(wikilink_pages(piece))
+        counts.update(_targets(piece))
     return counts

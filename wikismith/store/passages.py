@@ -191,12 +191,13 @@ def recut(old: Cut, text: str) -> Recut | None:
     out = _Assembly(old, n)
     state: tuple = (None, None)
     pos = 0
+    kept_to = 0  # old pieces before this are kept or passed: a kept run never reaches back (each old row once)
     while pos < len(n):
         d = 0 if pos < len(o) and o[pos] == n[pos] else behind if 0 <= pos - behind < len(o) and \
             o[pos - behind] == n[pos] else None
         # (The first piece is a section's start by its place alone: it maps only to the first piece.)
         k = section_of.get(pos - d) if d is not None and (pos == 0) == (pos - d == 0) else None
-        if k is not None and old.entries[k] == state:
+        if k is not None and pos - d >= kept_to and old.entries[k] == state:
             end = _run_end(o, n, pos, d)
             # Old sections k .. last-1 end at a piece of the run (a section start in both texts); the section
             # that holds the run's last piece is kept only when the run reaches the end of both texts.
@@ -204,7 +205,8 @@ def recut(old: Cut, text: str) -> Recut | None:
             if not (end == len(n) and end - d == len(o)):
                 last -= 1
             if last > k:
-                out.keep(k, last, -d, old.starts[last] if last < sections else len(o))
+                kept_to = old.starts[last] if last < sections else len(o)
+                out.keep(k, last, -d, kept_to)
                 state = old.entries[last] if last < sections else old.end
                 pos = old.starts[last] + d if last < sections else len(n)
                 continue

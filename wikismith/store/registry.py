@@ -192,7 +192,7 @@ def _remembered_plan(conn: sqlite3.Connection, page: PageRow, names: str, before
     new = cut.passages
     links = pagememo.recount_links(before, page.body, *got.assembly.changed_pieces())
     indexed = conn.execute("SELECT title, aliases, description FROM passages_fts WHERE rowid = ?",
-                           (old_ids[0],)).fetchone()
+                           (old_ids[0],)).fetchone() if old_ids else None
     if indexed != (page.title, names, page.description):
         return _PassagePlan(names, new, [None] * len(new), cut, before, links, drop=sorted(old_ids))
     plan = _PassagePlan(names, [], [None] * len(new), cut, before, links)

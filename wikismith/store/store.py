@@ -78,6 +78,7 @@ class Store:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+        self.page_memo.forget()  # a new connection's data_version says nothing of what happened meanwhile
 
     @contextlib.contextmanager
     def locked(self):
