@@ -68,11 +68,10 @@ def aliases(front: str) -> list[str]:
 
 def passages(text: str) -> list[Passage]:
     """The passages of a page's whole text (front matter included, it is skipped)."""
+    whole = cut(text)
+    if whole is not None:
+        return whole.passages
     _front, body = split_front_matter(text)
-    # Asked before taking wikismith's markers out, with the same answer: a marker line is no fence, underline or
-    # `---`, and the empty line it leaves is none either.
-    if not has_fence_or_underline(body) and body.partition("\n")[0].strip() != "---":
-        return _passages_of_atx_body(body)
     body = _without_our_marks(body)
     lines = body.split("\n")
     cuts = [(h.line, _plain(h.title)) for h in headings(body)]
@@ -84,8 +83,8 @@ def passages(text: str) -> list[Passage]:
         end = cuts[i + 1][0] if i + 1 < len(cuts) else len(lines)
         section = lines[start + 1 : end] if heading else lines[start:end]
         before = out[-1].heading if out else None
-        cut, page = _section_chunks("\n".join(section), heading, page, before)
-        out.extend([Passage(len(out) + k, *rest) for k, rest in enumerate(cut)])
+        rows, page = _section_chunks("\n".join(section), heading, page, before)
+        out.extend([Passage(len(out) + k, *rest) for k, rest in enumerate(rows)])
     return out
 
 
@@ -100,7 +99,9 @@ class Cut(NamedTuple):
 
 
 def _atx_body(text: str) -> str | None:
-    """The body of a page's text when passages() takes the piece-by-piece path; None when it does not."""
+    """The body of a page's text when it can be cut piece by piece (see _Walk): its only headings are ATX lines
+    (no fence, no setext underline, so no front matter either: `---` is an underline); None when it cannot. Asked
+    with wikismith's markers still in: a marker line is no fence, underline or `---`."""
     _front, body = split_front_matter(text)
     if not has_fence_or_underline(body) and body.partition("\n")[0].strip() != "---":
         return body
@@ -123,7 +124,14 @@ def cut(text: str) -> Cut | None:
 class _Walk:
     """Cuts the sections that start at pieces[lo:hi] (lo starts one; the last ends at hi) into passage rows
     (heading, first page, last page, text), from a given state: the page number in force and the heading of the
-    passage before. What a section gives depends only on its text, its heading and that state."""
+    passage before. What a section gives depends only on its text, its heading and that state.
+
+    The pieces are the body split at the lines that start with "#" in one C-speed pass; each piece (a "#" line and
+    the lines up to the next one) is read once and remembered (_tail_piece, _section_chunks), markers taken out,
+    so a page that gathers a section from each of thousands of documents costs a dictionary look-up per section,
+    not a Python step or a pattern pass per line. A piece starts with a full line and ends with one, so taking the
+    markers out piece by piece takes out what taking them out of the whole body would. Gives exactly what the
+    line-by-line path gives (tests/unit/test_fast_paths.py)."""
 
     def __init__(self, pieces: list[str], page: int | None, before: str | None):
         self.pieces, self.page, self.before = pieces, page, before
@@ -193,8 +201,7 @@ def recut(old: Cut, text: str) -> Recut | None:
     pos = 0
     kept_to = 0  # old pieces before this are kept or passed: a kept run never reaches back (each old row once)
     while pos < len(n):
-        d = 0 if pos < len(o) and o[pos] == n[pos] else behind if 0 <= pos - behind < len(o) and \
-            o[pos - behind] == n[pos] else None
+        d = _aligned(o, n, pos, behind)
         # (The first piece is a section's start by its place alone: it maps only to the first piece.)
         k = section_of.get(pos - d) if d is not None and (pos == 0) == (pos - d == 0) else None
         if k is not None and pos - d >= kept_to and old.entries[k] == state:
@@ -213,8 +220,7 @@ def recut(old: Cut, text: str) -> Recut | None:
         # Cut one section of the new text: from pos to the next piece that starts one.
         end = pos + 1
         while end < len(n):
-            e = 0 if end < len(o) and o[end] == n[end] else behind if 0 <= end - behind < len(o) and \
-                o[end - behind] == n[end] else None
+            e = _aligned(o, n, end, behind)
             if (end - e > 0 and end - e in section_of) if e is not None else _tail_piece(n[end])[0] is not None:
                 break
             end += 1
@@ -227,6 +233,16 @@ def recut(old: Cut, text: str) -> Recut | None:
         out.cut(walk, pos, end)
         state, pos = walk.state(), end
     return out.result(n, state)
+
+
+def _aligned(o: list[str], n: list[str], i: int, behind: int) -> int | None:
+    """How many places before new piece i the equal old piece lies: 0 (counted from the start), `behind` (counted
+    from the end), or None when neither old piece is equal."""
+    if i < len(o) and o[i] == n[i]:
+        return 0
+    if 0 <= i - behind < len(o) and o[i - behind] == n[i]:
+        return behind
+    return None
 
 
 def _run_end(o: list[str], n: list[str], pos: int, d: int) -> int:
@@ -301,20 +317,6 @@ class _Assembly:
             at = hi
         gone += self.old.pieces[at:]
         return gone, [p for lo, hi in self.cut_pieces for p in self.new_pieces[lo:hi]]
-
-
-def _passages_of_atx_body(body: str) -> list[Passage]:
-    """passages() of a body whose only headings are ATX lines (no fence, no setext underline, so no front matter
-    either: `---` is an underline), wikismith's markers still in it: the body is split at the lines that start
-    with "#" in one C-speed pass, and each piece (a "#" line and the lines up to the next one) is read once and
-    remembered, markers taken out, so a page that gathers a section from each of thousands of documents costs a
-    dictionary look-up per section, not a Python step or a pattern pass per line (see _Walk). A piece starts with
-    a full line and ends with one, so taking the markers out piece by piece takes out what taking them out of the
-    whole body would. Gives exactly what the line-by-line path gives (tests/unit/test_fast_paths.py)."""
-    pieces = body.split("\n#")
-    walk = _Walk(pieces, None, None)
-    walk.run(0, len(pieces))
-    return [_tuple_new(Passage, (i, *row)) for i, row in enumerate(walk.rows)]
 
 
 _tuple_new = tuple.__new__

@@ -196,25 +196,21 @@ def _remembered_plan(conn: sqlite3.Connection, page: PageRow, names: str, before
     if indexed != (page.title, names, page.description):
         return _PassagePlan(names, new, [None] * len(new), cut, before, links, drop=sorted(old_ids))
     plan = _PassagePlan(names, [], [None] * len(new), cut, before, links)
-    left = []  # old indices outside the kept runs
-    at = 0
+    left, fresh = [], []  # old indices outside the kept runs, new passages outside them (runs ascend in both)
+    old_at = new_at = 0
     for a, b, length in kept:
-        left.extend(range(at, a))
-        at = a + length
+        left.extend(range(old_at, a))
+        fresh.extend(new[new_at:b])
+        old_at, new_at = a + length, b + length
         plan.ids[b:b + length] = old_ids[a:a + length]
         if a != b:
             plan.moved.extend(zip(range(b, b + length), old_ids[a:a + length]))
-    left.extend(range(at, len(old.passages)))
+    left.extend(range(old_at, len(old.passages)))
+    fresh.extend(new[new_at:])
     pool: dict[tuple, list[tuple[int, int]]] = {}
     for i in left:
         p = old.passages[i]
         pool.setdefault((p.heading, p.first_page, p.last_page, p.text), []).append((old_ids[i], i))
-    fresh = []
-    at = 0
-    for a, b, length in sorted(kept, key=lambda run: run[1]):
-        fresh.extend(new[at:b])
-        at = b + length
-    fresh.extend(new[at:])
     _match(plan, pool, fresh)
     plan.drop = sorted(pid for rows in pool.values() for pid, _seq in rows)
     return plan
@@ -279,24 +275,21 @@ def _put_page(conn: sqlite3.Connection, page: PageRow, page_id: int | None, plan
     come from the memo when the plan had the page from it."""
     if plan.cut is not None and plan.links is None and pagememo.countable(page.body):
         plan.links = pagememo.count_links(page.body)  # for the memo, and the next write
-    known = plan.before is not None and plan.before.links is not None and plan.links is not None
-    if page_id is not None and known:
-        conn.execute(
-            "UPDATE pages SET kind = ?, title = ?, description = ?, updated_at = ? WHERE id = ?",
-            (page.kind, page.title, page.description, page.updated_at, page_id),
-        )
-        conn.execute("DELETE FROM pages_fts WHERE rowid = ?", (page_id,))
-        sources, targets = plan.before.sources, set(plan.before.links)
-    elif page_id is not None:
+    if page_id is not None:
         conn.execute(
             "UPDATE pages SET kind = ?, title = ?, description = ?, updated_at = ? WHERE id = ?",
             (page.kind, page.title, page.description, page.updated_at, page_id),
         )
         conn.execute("DELETE FROM pages_fts WHERE rowid = ?", (page_id,))
         # Provenance and links change by what differs: a page with a source and a link per document gains one
-        # of each per add, and rewriting all of them cost in proportion to the page.
-        sources = {row[0] for row in conn.execute("SELECT document FROM provenance WHERE page = ?", (page.path,))}
-        targets = {row[0] for row in conn.execute("SELECT target FROM links WHERE page = ?", (page.path,))}
+        # of each per add, and rewriting all of them cost in proportion to the page. The memo has them, when
+        # the plan had the page from it.
+        if plan.before is not None and plan.before.links is not None and plan.links is not None:
+            sources, targets = plan.before.sources, set(plan.before.links)
+        else:
+            sources = {row[0] for row in conn.execute("SELECT document FROM provenance WHERE page = ?",
+                                                      (page.path,))}
+            targets = {row[0] for row in conn.execute("SELECT target FROM links WHERE page = ?", (page.path,))}
     else:
         page_id = conn.execute(
             "INSERT INTO pages (path, kind, title, description, updated_at) VALUES (?, ?, ?, ?, ?)",

@@ -253,9 +253,10 @@ class Work:
         since: (the page, its sources and `updated` as it stands): when every one of those sources stays and this
         change touches none of them, and the registry agrees on the time, only the new sources are looked up (a
         popular page has thousands)."""
-        kept = self._kept_updated(sources, since) if since is not None else None
-        if kept is not None:
-            before = set(since[1])
+        found = self._kept_updated(sources, since) if since is not None else None
+        kept = None
+        if found is not None:
+            kept, before = found
             sources = [s for s in sources if s not in before]
             if not sources:
                 return kept
@@ -264,7 +265,8 @@ class Work:
         known.update(self.view.added_at(set(rest)))
         return max([*known.values(), *([kept] if kept is not None else [])], default="")
 
-    def _kept_updated(self, sources, since: tuple[str, list, object]) -> str | None:
+    def _kept_updated(self, sources, since: tuple[str, list, object]) -> tuple[str, set] | None:
+        """(the page's time as it stands, its sources then) when updated() may start from them; None when not."""
         path, before, stated = since
         if not before or not isinstance(stated, str) or not stated:
             return None
@@ -275,7 +277,7 @@ class Work:
         before, after = set(before), set(sources)
         if not before <= after or not before.isdisjoint(self.gone) or not before.isdisjoint(self.added_at):
             return None
-        return recorded
+        return recorded, before
 
     def finish(self, log: tuple[str, str, str] | None, *, full_index: bool = False) -> Mutation:
         """The Mutation: pages written, the catalogue's touched parts rewritten (or, with full_index, all of it
