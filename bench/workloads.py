@@ -302,13 +302,13 @@ PEPS = os.path.join(CORPUS, "peps")
 THREE_PEPS = {name: os.path.join(PEPS, name) for name in ("pep-0526.rst", "pep-0585.rst", "pep-3107.rst")}
 
 
-def _kb_with(files: dict[str, str], then: Callable[[str, str], None] | None = None):
+def _kb_with(files: dict[str, str], then: Callable[[str, str], None] | None = None, settings: dict | None = None):
     """A KB holding copies of `files` (name -> source), added as one folder; then(root, inbox) prepares more."""
     inbox = _inbox(files)
     _memoize_conversions()
 
     def build(root: str) -> None:
-        KnowledgeBase.init(root).close()
+        KnowledgeBase.init(root, settings=settings).close()
         _cli("--kb", root, "add", inbox)
         if then is not None:
             then(root, inbox)
@@ -414,6 +414,24 @@ def remove_declaring() -> Workload:
                     lambda root: _cli("--kb", root, "remove", "-y", "pep-0526"), warm=True)
 
 
+# Pages that show 2 sections: the three PEPs fill the two they all hold ("Annotation", "Python").
+SHOWING_TWO = {"page_sections": 2}
+
+
+def remove_shown() -> Workload:
+    """PEP 526's sections are shown on full pages: its removal brings PEP 3107's, next in line, on."""
+    build, _ = _kb_with(THREE_PEPS, settings=SHOWING_TWO)
+    return Workload("remove-shown-section", build, lambda root: _cli("--kb", root, "remove", "-y", "pep-0526"),
+                    warm=True)
+
+
+def add_before_shown() -> Workload:
+    """PEP 526 sorts before the two PEPs shown on full pages: its add pushes PEP 3107's sections off them."""
+    first = os.path.join(PEPS, "pep-0526.rst")
+    return _add_one_file("add-before-shown-sections", first, lambda inbox: _kb_with(
+        {name: path for name, path in THREE_PEPS.items() if path != first}, settings=SHOWING_TWO)[0])
+
+
 def undo_refused() -> Workload:
     """An undo refused (a later command changed the same pages) changes nothing; the undo of the later one runs."""
     def then(root: str, inbox: str) -> None:
@@ -443,6 +461,8 @@ WORKLOADS.update({
     "undo-refused": undo_refused,
     "add-declaring-other-name": add_declaring,
     "remove-declaring-other-name": remove_declaring,
+    "remove-shown-section": remove_shown,
+    "add-before-shown-sections": add_before_shown,
 })
 
 

@@ -20,6 +20,7 @@ DEFAULTS: dict[str, object] = {
     "fetch_timeout": 30,
     "max_download_mb": 100,
     "history_keep": 20,
+    "page_sections": 50,
 }
 # Keys with no default: set only when a user needs them.
 OPTIONAL: dict[str, type] = {"base_url": str, "api_key_env": str, "allow_private": bool, "pageindex_base_url": str,
@@ -39,6 +40,8 @@ HELP = {
     "fetch_timeout": "seconds `add URL` waits to connect, and between two pieces of a download",
     "max_download_mb": "larger downloads are cut off and refused",
     "history_keep": "how many recent commands keep what `wikismith undo` needs (their files' before-images)",
+    "page_sections": "a concept or entity page shows the sections of this many of its sources (the first by document "
+                     "id) and counts the rest; `wikismith recompile --all` applies a change to the pages there are",
     "base_url": "an OpenAI-compatible server to use instead of the provider's own",
     "api_key_env": "the environment variable holding the API key (the key itself never goes in this file)",
     "allow_private": "true: `add URL` may fetch from loopback and private addresses (your own intranet)",
@@ -69,6 +72,8 @@ def coerce(key: str, text: str) -> object:
             raise UsageError(f"{key} takes a whole number, not {text!r}") from None
         if value < 0:
             raise UsageError(f"{key} cannot be negative")
+        if key == "page_sections" and value < 1:
+            raise UsageError("page_sections must be at least 1")
         return value
     if key == "model" and not text.strip():
         raise UsageError('model cannot be empty; use "offline" for no model')

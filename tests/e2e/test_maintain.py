@@ -381,3 +381,34 @@ def test_recompile_all_gives_the_wiki_a_new_kb_of_the_same_documents_has(peps, t
     for name in ("pep-3107.rst", "pep-0526.rst", "pep-0484.rst"):  # another order, too
         assert add(fresh, folder / name)[0] == 0
     assert tree(kb) == tree(fresh)
+
+
+# -- a busy page ------------------------------------------------------------------------------------------------------
+
+def _shown_and_sources(kb: Path, page: str) -> tuple[list[str], list[str], str]:
+    from wikismith.wiki import frontmatter, sections
+
+    meta, body = frontmatter.parse((kb / page).read_text(encoding="utf-8"))
+    return sections.section_ids(body), meta["sources"], sections.overview_text(body)
+
+
+def test_a_busy_page_shows_its_first_50_sources_and_remove_and_undo_keep_to_that(tmp_kb):
+    """More than 50 chapters of the Rust book hold "Rust": its page shows the sections of the first 50 by id and
+    lists every one. Removing a shown chapter brings the 51st on; undo puts it back as it was."""
+    code, report, err = add(tmp_kb, CORPUS / "book", timeout=600)
+    assert code == 0, err
+    page = "wiki/entities/rust.md"
+    shown, sources, overview = _shown_and_sources(tmp_kb, page)
+    assert len(sources) > 51 and shown == sorted(sources)[:50]
+    assert overview.startswith(f"**Rust** is discussed in {len(sources)} sources (the sections of the first 50 by ")
+    for doc in sources[50:]:  # not shown, still linked from its summary
+        assert "[[entities/rust|" in (tmp_kb / f"wiki/summaries/{doc}.md").read_text(encoding="utf-8"), doc
+    before = tree(tmp_kb)
+
+    gone = shown[3]
+    assert cli("remove", "-y", gone, kb=tmp_kb)[0] == 0
+    now, left, _ = _shown_and_sources(tmp_kb, page)
+    assert left == [s for s in sources if s != gone] and now == left[:50] and sources[50] in now
+    healthy(tmp_kb)
+    assert cli("undo", "-y", kb=tmp_kb)[0] == 0
+    assert tree(tmp_kb) == before

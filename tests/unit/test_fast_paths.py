@@ -299,7 +299,7 @@ def test_description_from_the_overview_pass_equals_a_second_pass():
         body = "\n\n".join(parts) + "\n"
         before = sections.overview_text(body)
         line = merge._defining_line(title, body) or merge._first_line(body)
-        derived = merge._overview_of(title, line, 3)
+        derived = merge._overview_of(title, line, 3, 50)
         after = sections.set_overview(body, derived)
         if before is not None and merge._quiet_overview(title, before) and merge._quiet_overview(title, derived):
             reused += 1

@@ -3,15 +3,18 @@ under the exclusive lock, in milliseconds.
 
 The rule: offline, the wiki is a function of the set of documents. Each document's candidate concept and entity
 pages are registry rows (with its section for each). A page exists when one document holds it strong, or two
-documents hold it; then every document holding it has its section there, and each document's summary links to
-exactly the pages of its candidates that exist. Titles, overviews, descriptions and `updated` are chosen from the
+documents hold it; then every document holding it is among its sources, the first of them by id (the KB's
+`page_sections`, 50 by default) have their sections there, and each document's summary links to exactly the pages of its candidates that exist. Titles, overviews, descriptions and `updated` are chosen from the
 holders by rules that do not depend on order. So whatever order documents arrive in, and whatever was added and
 removed before, the same set of documents gives the same wiki (your own notes aside): removing a document gives
 back the wiki before it came, and recompiling an up-to-date KB changes nothing.
 
 What it costs stays bounded: a page comes into existence when a document makes it cross the threshold, and then at
 most one earlier document held it (two would have made it exist already); a page goes when a removal makes it fall
-below, and then at most one document still holds it.
+below, and then at most one document still holds it. A page shows at most `page_sections` sections, so a topic that every
+tenth document holds does not make each add rewrite a page that grows with the KB: a document that comes after the
+shown ones only joins the sources, one that comes before them pushes the last one off, and removing a shown one
+brings the next in line on.
 """
 
 from __future__ import annotations
@@ -290,8 +293,8 @@ def _rename(work: Work, renamed: set[str], draft: Draft | None, own_id: str) -> 
 
 
 def _refresh(work: Work, page: str, draft: Draft | None, own_id: str) -> None:
-    """The page with a section of exactly the documents that hold it (or one of its other names) when it exists,
-    gone when it does not; every document holding it, or landing on it, lists its pages again."""
+    """The page with exactly the documents that hold it (or one of its other names) as its sources, the first
+    `work.shown` with their sections, when it exists; gone when it does not; every document holding it, or landing on it, lists its pages again."""
     want = work.holder_rows(page, None) if work.exists(page) else []
     work.relink.update(work.holding(page))
     for other, _name in work.other_names(page):  # they land here even when this page is another name itself
@@ -302,11 +305,14 @@ def _refresh(work: Work, page: str, draft: Draft | None, own_id: str) -> None:
         if current is not None:
             _drop_page(work, page)
         return
-    have = sections.section_ids(frontmatter.parse(current)[1]) if current is not None else []
+    have: set[str] = set()
+    if current is not None:
+        meta, body = frontmatter.parse(current)
+        have = set(sections.section_ids(body)) | set(meta.get("sources") or [])
     for row in want:
         _write_section(work, page, row, _doc_title(work, row["document"], draft, own_id), "")
     wanted = {row["document"] for row in want}
-    for doc_id in have:
+    for doc_id in sorted(have):
         if doc_id not in wanted:
             _forget_section(work, doc_id, page)
 
@@ -357,7 +363,8 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview
         body = pages.heading(title) + "\n"
     elif meta.get("title") and meta.get("title") != title:
         body = sections.set_title(body, pages.heading(title))
-    body = sections.upsert_section(body, doc_id, sections.make_section(doc_id, holder["section"], doc_title))
+    body = sections.shown_upsert(body, doc_id, sections.make_section(doc_id, holder["section"], doc_title),
+                                   work.shown)
     sources = sorted(set(meta.get("sources") or []) | {doc_id})
     first = None  # the page's first defining (or first) line, when the new body is known to have the same
     if overview is None and current:
@@ -367,7 +374,7 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview
     else:
         before = sections.overview_text(body)
         line = _defining_line(title, body) or _first_line(body)
-        derived = _overview_of(title, line, len(sources))
+        derived = _overview_of(title, line, len(sources), work.shown)
         body = sections.set_overview(body, derived)
         # Only the overview changed: unless either overview has a line that could be the defining or the first
         # line, the new body's is the same line, and a second pass over a page of thousands of sections is spared.
@@ -469,13 +476,14 @@ def _quiet_overview(title: str, text: str) -> bool:
     return "<!-- " not in text and not _defining_line(title, text)
 
 
-def _derived_overview(title: str, body: str, count: int) -> str:
-    return _overview_of(title, _defining_line(title, body) or _first_line(body), count)
+def _derived_overview(title: str, body: str, count: int, shown: int) -> str:
+    return _overview_of(title, _defining_line(title, body) or _first_line(body), count, shown)
 
 
-def _overview_of(title: str, first: str, count: int) -> str:
+def _overview_of(title: str, first: str, count: int, shown: int) -> str:
     noun = "source" if count == 1 else "sources"
-    text = f"**{title}** is discussed in {count} {noun}."
+    some = f" (the sections of the first {shown} by document id are below)" if count > shown else ""
+    text = f"**{title}** is discussed in {count} {noun}{some}."
     if first:
         text += f" {first}"
     return text[:MAX_OVERVIEW_CHARS].rstrip()
@@ -526,7 +534,8 @@ def _forget_section(work: Work, doc_id: str, path: str) -> None:
     if text is None:
         return
     meta, body = frontmatter.parse(text)
-    body = sections.remove_section(body, doc_id)
+    without = sections.remove_section(body, doc_id)
+    body = _bring_on(work, path, without) if without != body else without
     if not sections.section_ids(body):
         _drop_page(work, path)
         return
@@ -535,13 +544,25 @@ def _forget_section(work: Work, doc_id: str, path: str) -> None:
     title = work.title(path, meta.get("title", ""))
     if meta.get("title") != title:
         body = sections.set_title(body, pages.heading(title))
-    body = sections.set_overview(body, _derived_overview(title, body, len(sources)))
+    body = sections.set_overview(body, _derived_overview(title, body, len(sources), work.shown))
     updated = work.updated(sources)
     meta = {**meta, "title": title, "sources": sources,
             "description": _derived_description(body, title) or meta.get("description", ""), "updated": updated}
     meta = _with_aliases(work, path, meta, title)
     work.titles[path] = title
     work.put(path, kind, title, meta["description"], pages.with_front_matter(meta, body), sources, updated)
+
+
+def _bring_on(work: Work, path: str, body: str) -> str:
+    """A page's body after one of its shown sections went: the sources now among its first `work.shown` get theirs
+    (at most the one next in line, found through an index: bounded work however many sources the page has)."""
+    have = set(sections.section_ids(body))
+    for row in work.holder_rows(path, work.shown):
+        doc_id = row["document"]
+        if doc_id not in have:
+            section = sections.make_section(doc_id, row["section"], _doc_title(work, doc_id, None, ""))
+            body = sections.shown_upsert(body, doc_id, section, work.shown)
+    return body
 
 
 def _drop_page(work: Work, path: str) -> None:

@@ -177,6 +177,25 @@ def upsert_section(body: str, doc_id: str, content: str) -> str:
     return fast if fast is not None else _replace_or_insert(body, doc_id, content)
 
 
+def shown_upsert(body: str, doc_id: str, content: str, shown: int) -> str:
+    """`upsert_section` on a page that shows the sections of its first `shown` documents by id: a document after
+    them gets none (the body comes back as it was), and one that comes before them pushes the last one off."""
+    _check_doc_id(doc_id)
+    names = _names(body)
+    if doc_id not in names and len(names) >= shown and doc_id > names[shown - 1]:
+        return body
+    out = upsert_section(body, doc_id, content)
+    for extra in sorted({*names, doc_id})[shown:]:
+        out = remove_section(out, extra)
+    return out
+
+
+def _names(body: str) -> list[str]:
+    """The document ids of the page's sections, sorted."""
+    names = _sorted_names("\n" + body, body)
+    return names if names is not None else sorted(section_ids(body))
+
+
 # Bodies this process wrote or read lately -> the names of their sections, when those are well-formed, sorted
 # and all after the overview (None when not): a page that gathers a section from each of thousands of documents
 # is read again by every add that holds it, and looking it up (one hash of the text) costs a fraction of scanning

@@ -7,6 +7,7 @@ then writes the files, the registry rows and the lines of index.md that changed.
 
 from __future__ import annotations
 
+from wikismith import config
 from wikismith.store.mutation import CandidateRow, Mutation, PageRow
 from wikismith.store.view import KBView
 from wikismith.wiki import catalog, scaffold
@@ -21,6 +22,8 @@ def _folder(path: str) -> str:
 class Work:
     def __init__(self, view: KBView, label: str):
         self.view = view
+        # A concept or entity page shows the sections of this many of its sources: the KB's setting, read once.
+        self.shown = int(config.load(view.root)["page_sections"])
         self.m = Mutation(label=label)
         self.written: dict[str, str] = {}
         self.rows: dict[str, PageRow] = {}
