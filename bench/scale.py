@@ -5,7 +5,8 @@
 1. offline: `--docs` generated notes in one folder, added with --jobs 2 (one `add`, in a fresh process): total time,
    peak memory of the command and of its largest worker, and the applier's time per document (merge + commit) for
    the last 500 divided by the first 500 (targets <= 1.2 and <= 500 MB), in wall time and in CPU time of the applying
-   thread (which the machine's load moves much less).
+   thread (which the machine's load moves much less). Also the last 500 divided by the middle 500: a busy page stops
+   growing when it shows `page_sections` sections, so past that point an add should cost what it costs at the end.
 2. model: a fake OpenAI server answering every call after 200 ms, `concurrency` 16; `--model-docs` notes added with
    --jobs 1 and with --jobs 8 (target: >= 5x faster wall time). Overviews are refreshed after the documents in both.
 3. cluster: the same notes through a LocalCluster of 2 worker processes with 4 threads each (8 documents in flight,
@@ -74,6 +75,8 @@ def offline(docs: int) -> dict:
         # CPU time of the applying thread: what the applier itself does per document, without the waits (fsync,
         # the other processes on the cores) that make the wall-clock windows follow the machine's load.
         cpu_first, cpu_last = statistics.mean(report["cpu"][:window]), statistics.mean(report["cpu"][-window:])
+        middle = max(0, len(report["cpu"]) // 2 - window // 2)
+        cpu_middle = statistics.mean(report["cpu"][middle : middle + window])
         mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         return {"documents": docs, "jobs": 2, "added": report["counts"]["added"], "seconds": round(seconds, 1),
@@ -81,7 +84,9 @@ def offline(docs: int) -> dict:
                 "apply_ms_first": round(first * 1000, 2), "apply_ms_last": round(last * 1000, 2),
                 "apply_ratio_last_first": round(last / first, 3), "apply_cpu_ms_first": round(cpu_first * 1000, 2),
                 "apply_cpu_ms_last": round(cpu_last * 1000, 2),
-                "apply_cpu_ratio_last_first": round(cpu_last / cpu_first, 3), "peak_mb_command": round(mine, 1),
+                "apply_cpu_ratio_last_first": round(cpu_last / cpu_first, 3),
+                "apply_cpu_ms_middle": round(cpu_middle * 1000, 2),
+                "apply_cpu_ratio_last_middle": round(cpu_last / cpu_middle, 3), "peak_mb_command": round(mine, 1),
                 "peak_mb_largest_worker": round(worker, 1), "peak_mb_total_bound": round(mine + 2 * worker, 1)}
 
 
