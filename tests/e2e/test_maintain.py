@@ -412,3 +412,16 @@ def test_a_busy_page_shows_its_first_50_sources_and_remove_and_undo_keep_to_that
     healthy(tmp_kb)
     assert cli("undo", "-y", kb=tmp_kb)[0] == 0
     assert tree(tmp_kb) == before
+
+
+def test_page_sections_below_1_is_refused_and_a_hand_edited_one_fails_the_add_with_the_reason(tmp_kb):
+    code, _out, err = cli("config", "set", "page_sections", "0", kb=tmp_kb)
+    assert code == 2 and "page_sections must be at least 1" in err
+    config = tmp_kb / ".wikismith" / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("page_sections = 50", "page_sections = 0"),
+                      encoding="utf-8")
+    before = tree(tmp_kb)
+    code, report, err = add(tmp_kb, PEPS / "pep-3107.rst")
+    assert code == 1 and report["counts"]["failed"] == 1
+    assert "config.toml: page_sections must be a whole number of at least 1, not 0" in json.dumps(report)
+    assert tree(tmp_kb) == before

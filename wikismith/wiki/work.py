@@ -8,6 +8,7 @@ then writes the files, the registry rows and the lines of index.md that changed.
 from __future__ import annotations
 
 from wikismith import config
+from wikismith.errors import UsageError
 from wikismith.store.mutation import CandidateRow, Mutation, PageRow
 from wikismith.store.view import KBView
 from wikismith.wiki import catalog, scaffold
@@ -19,11 +20,20 @@ def _folder(path: str) -> str:
     return path.rsplit("/", 1)[0]
 
 
+def _page_sections(root: str) -> int:
+    """How many sources' sections a concept or entity page shows: the KB's setting, checked (config.toml can be
+    edited by hand)."""
+    value = config.load(root)["page_sections"]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"{root}/.wikismith/config.toml: page_sections must be a whole number of at least 1, "
+                         f"not {value!r}; nothing was changed")
+    return value
+
+
 class Work:
     def __init__(self, view: KBView, label: str):
         self.view = view
-        # A concept or entity page shows the sections of this many of its sources: the KB's setting, read once.
-        self.shown = int(config.load(view.root)["page_sections"])
+        self.shown = _page_sections(view.root)
         self.m = Mutation(label=label)
         self.written: dict[str, str] = {}
         self.rows: dict[str, PageRow] = {}
