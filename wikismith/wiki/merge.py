@@ -4,17 +4,18 @@ under the exclusive lock, in milliseconds.
 The rule: offline, the wiki is a function of the set of documents. Each document's candidate concept and entity
 pages are registry rows (with its section for each). A page exists when one document holds it strong, or two
 documents hold it; then every document holding it is among its sources, the first of them by id (the KB's
-`page_sections`, 50 by default) have their sections there, and each document's summary links to exactly the pages of its candidates that exist. Titles, overviews, descriptions and `updated` are chosen from the
-holders by rules that do not depend on order. So whatever order documents arrive in, and whatever was added and
-removed before, the same set of documents gives the same wiki (your own notes aside): removing a document gives
-back the wiki before it came, and recompiling an up-to-date KB changes nothing.
+`page_sections`, 50 by default) have their sections there, and each document's summary links to exactly the pages
+of its candidates that exist. Titles, overviews, descriptions and `updated` are chosen from the holders by rules
+that do not depend on order. So whatever order documents arrive in, and whatever was added and removed before,
+the same set of documents gives the same wiki (your own notes aside): removing a document gives back the wiki
+before it came, and recompiling an up-to-date KB changes nothing.
 
 What it costs stays bounded: a page comes into existence when a document makes it cross the threshold, and then at
 most one earlier document held it (two would have made it exist already); a page goes when a removal makes it fall
-below, and then at most one document still holds it. A page shows at most `page_sections` sections, so a topic that every
-tenth document holds does not make each add rewrite a page that grows with the KB: a document that comes after the
-shown ones only joins the sources, one that comes before them pushes the last one off, and removing a shown one
-brings the next in line on.
+below, and then at most one document still holds it. A page shows at most `page_sections` sections, so a topic
+that every tenth document holds does not make each add rewrite a page that grows with the KB: a document that comes
+after the shown ones only joins the sources, one that comes before them pushes the last one off, and removing a
+shown one brings the next in line on.
 """
 
 from __future__ import annotations
@@ -294,7 +295,8 @@ def _rename(work: Work, renamed: set[str], draft: Draft | None, own_id: str) -> 
 
 def _refresh(work: Work, page: str, draft: Draft | None, own_id: str) -> None:
     """The page with exactly the documents that hold it (or one of its other names) as its sources, the first
-    `work.shown` with their sections, when it exists; gone when it does not; every document holding it, or landing on it, lists its pages again."""
+    `work.shown` with their sections, when it exists; gone when it does not; every document holding it, or landing
+    on it, lists its pages again."""
     want = work.holder_rows(page, None) if work.exists(page) else []
     work.relink.update(work.holding(page))
     for other, _name in work.other_names(page):  # they land here even when this page is another name itself
