@@ -425,3 +425,14 @@ def test_page_sections_below_1_is_refused_and_a_hand_edited_one_fails_the_add_wi
     assert code == 1 and report["counts"]["failed"] == 1
     assert "config.toml: page_sections must be a whole number of at least 1, not 0" in json.dumps(report)
     assert tree(tmp_kb) == before
+
+
+def test_config_set_help_says_what_every_setting_does():
+    from wikismith import config as settings
+
+    code, out, _err = cli("config", "set", "--help")
+    assert code == 0
+    listing = " ".join(out.split("Settings:", 1)[1].split())
+    for key in [*settings.DEFAULTS, *settings.OPTIONAL]:
+        assert f"{key} {' '.join(settings.HELP[key].split()[:3])}" in listing, key
+    assert "shows the sections of this many of its sources" in listing

@@ -15,6 +15,7 @@ def config() -> None:
     wikismith config get                  every setting
     wikismith config get model            one setting
     wikismith config set model openai/gpt-4o-mini
+    wikismith config set --help           every setting and what it does
     API keys never go here: set OPENAI_API_KEY (or the provider's variable, or
     WIKISMITH_API_KEY) in the environment or in a .env file in the KB.
     """
@@ -37,7 +38,17 @@ def get(ctx: click.Context, key: str | None, as_json: bool) -> None:
         click.echo(f"{name} is unset")
 
 
-@config.command(name="set")
+class _ListingSettings(click.Command):
+    """A command whose --help ends with every setting and what it does (read only when the help is asked for)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from wikismith import config as settings
+
+        with formatter.section("Settings"):
+            formatter.write_dl(sorted(settings.HELP.items()))
+
+
+@config.command(name="set", cls=_ListingSettings)
 @click.argument("key")
 @click.argument("value")
 @click.pass_context
