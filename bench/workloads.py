@@ -432,6 +432,23 @@ def add_before_shown() -> Workload:
         {name: path for name, path in THREE_PEPS.items() if path != first}, settings=SHOWING_TWO)[0])
 
 
+# PEP 604 sorts after the two PEPs shown on the pages all three hold, which have more sources than they show.
+FOURTH_PEP = os.path.join(PEPS, "pep-0604.rst")
+
+
+def add_after_shown() -> Workload:
+    """PEP 604 comes after the shown ones: its add leaves those pages as they are and links them from its summary."""
+    return _add_one_file("add-after-shown-sections", FOURTH_PEP, lambda inbox: _kb_with(
+        THREE_PEPS, settings=SHOWING_TWO)[0])
+
+
+def remove_unshown() -> Workload:
+    """Its removal leaves those pages as they are too (they still have more sources than they show)."""
+    build, _ = _kb_with({**THREE_PEPS, "pep-0604.rst": FOURTH_PEP}, settings=SHOWING_TWO)
+    return Workload("remove-unshown-section", build, lambda root: _cli("--kb", root, "remove", "-y", "pep-0604"),
+                    warm=True)
+
+
 def undo_refused() -> Workload:
     """An undo refused (a later command changed the same pages) changes nothing; the undo of the later one runs."""
     def then(root: str, inbox: str) -> None:
@@ -463,6 +480,8 @@ WORKLOADS.update({
     "remove-declaring-other-name": remove_declaring,
     "remove-shown-section": remove_shown,
     "add-before-shown-sections": add_before_shown,
+    "add-after-shown-sections": add_after_shown,
+    "remove-unshown-section": remove_unshown,
 })
 
 

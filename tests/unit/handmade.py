@@ -30,9 +30,11 @@ class HandMade:
                      source_markdown=f"# {doc}\n", contributions=contributions,
                      other_names=[OtherName("concept", other, other.title() + "s", term) for other, term in others])
 
+    def draft_mutation(self, view, doc: str):
+        return merge.build_mutation(self.draft(doc), view, when=self.docs[doc][0], raw_bytes=None).mutation
+
     def add(self, kb, doc: str) -> None:
-        when = self.docs[doc][0]
-        kb.change(lambda view: merge.build_mutation(self.draft(doc), view, when=when, raw_bytes=None).mutation)
+        kb.change(lambda view: self.draft_mutation(view, doc))
 
     def kb_of(self, root, docs) -> dict[str, bytes]:
         """The wiki of a new KB at `root` with `docs` added in that order."""

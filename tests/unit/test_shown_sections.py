@@ -1,6 +1,6 @@
-"""A page shows the sections of its first `page_sections` sources by document id and lists every source: a document
-after them only joins the sources, one before them pushes the last one off, removing a shown one brings the next
-in line on. The wiki stays a function of the set of documents. The setting is 3 here (50 by default) so that a
+"""A page shows the sections of its first `page_sections` sources by document id and lists those: a document after
+them leaves the page as it is (every source's summary links it), one before them pushes the last one off, removing
+a shown one brings the next in line on. The wiki stays a function of the set of documents. The setting is 3 here (50 by default) so that a
 handful of hand-made drafts fill a page; tests/e2e/test_maintain.py fills one at 50 through the CLI."""
 
 from __future__ import annotations
@@ -34,15 +34,43 @@ def _page(wiki: dict[str, bytes], path: str) -> tuple[list[str], list[str], str]
     return sections.section_ids(body), meta["sources"], sections.overview_text(body)
 
 
-def test_a_page_shows_its_first_sources_and_lists_them_all(tmp_path):
+def _linking(wiki: dict[str, bytes], target: str) -> list[str]:
+    """The documents whose summary links `target`."""
+    return sorted(path.split("/")[-1][:-3] for path, text in wiki.items()
+                  if path.startswith("wiki/summaries/") and f"[[{target}|".encode() in text)
+
+
+def test_a_page_shows_and_lists_its_first_sources_and_every_source_links_it(tmp_path):
     # d7 came first, d3 last: the page shows d1..d3, whichever came when
     wiki = KBS.kb_of(tmp_path / "kb", ("d7", "d5", "d1", "d4", "d2", "d3"))
     shown, sources, overview = _page(wiki, "wiki/concepts/widget.md")
-    assert shown == ["d1", "d2", "d3"]
-    assert sources == ["d1", "d2", "d3", "d4", "d5", "d7"]
-    assert overview.startswith("**Widget** is discussed in 6 sources (the sections of the first 3 by document id")
-    for doc in sources:  # every source links the page from its summary, shown or not
-        assert "[[concepts/widget|" in wiki[f"wiki/summaries/{doc}.md"].decode(), doc
+    assert shown == sources == ["d1", "d2", "d3"]
+    assert overview.startswith("**Widget** is discussed in more than 3 sources; the sections of the first 3 by "
+                               "document id are below")
+    assert _linking(wiki, "concepts/widget") == ["d1", "d2", "d3", "d4", "d5", "d7"]
+
+
+def test_a_document_after_the_shown_ones_leaves_the_page_as_it_was(tmp_path):
+    root = tmp_path / "kb"
+    wiki = KBS.kb_of(root, ("d1", "d2", "d3"))
+    assert _page(wiki, "wiki/concepts/widget.md")[2].startswith("**Widget** is discussed in 3 sources.")
+    kb = KnowledgeBase.open(str(root))
+    try:
+        KBS.add(kb, "d4")  # the fourth source: the overview says there are more than it shows
+        crowded = wiki_files(root)["wiki/concepts/widget.md"]
+        assert _page(wiki_files(root), "wiki/concepts/widget.md")[2].startswith("**Widget** is discussed in more than 3")
+        changed = []
+        for doc in ("d5", "d7"):  # after the shown ones: the page is not even part of the change
+            def build(view, doc=doc):
+                changed.append(KBS.draft_mutation(view, doc))
+                return changed[-1]
+
+            kb.change(build)
+        assert all("wiki/concepts/widget.md" not in m.writes for m in changed)
+        assert wiki_files(root)["wiki/concepts/widget.md"] == crowded
+        assert _linking(wiki_files(root), "concepts/widget") == ["d1", "d2", "d3", "d4", "d5", "d7"]
+    finally:
+        kb.close()
 
 
 @pytest.mark.parametrize("docs", [PLAIN, (*PLAIN, "d6", "d8")])
@@ -56,13 +84,14 @@ def test_an_other_name_moves_its_holders_onto_the_page_within_its_limit(tmp_path
     wiki = KBS.kb_of(tmp_path / "kb", (*PLAIN, "d8", "d6"))
     assert "wiki/concepts/gadget.md" not in wiki
     shown, sources, _ = _page(wiki, "wiki/concepts/widget.md")
-    assert shown == ["d1", "d2", "d3"] and sources == ["d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8"]
+    assert shown == sources == ["d1", "d2", "d3"]
+    assert _linking(wiki, "concepts/widget") == ["d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8"]
     # d2 holds widget itself: its widget row is the one shown (as Work.holder_rows chooses)
     assert "- d2 on widget." in wiki["wiki/concepts/widget.md"].decode()
     # without d6, gadget has its page again, and d8 is no source of widget's
     wiki = KBS.kb_of(tmp_path / "kb2", (*PLAIN, "d8"))
     assert _page(wiki, "wiki/concepts/gadget.md")[1] == ["d2", "d4", "d8"]
-    assert "d8" not in _page(wiki, "wiki/concepts/widget.md")[1]
+    assert "d8" not in _linking(wiki, "concepts/widget")
 
 
 def test_undo_of_a_remove_brings_the_page_back_as_it_was(tmp_path):

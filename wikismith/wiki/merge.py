@@ -3,9 +3,9 @@ under the exclusive lock, in milliseconds.
 
 The rule: offline, the wiki is a function of the set of documents. Each document's candidate concept and entity
 pages are registry rows (with its section for each). A page exists when one document holds it strong, or two
-documents hold it; then every document holding it is among its sources, the first of them by id (the KB's
-`page_sections`, 50 by default) have their sections there, and each document's summary links to exactly the pages
-of its candidates that exist. Titles, overviews, descriptions and `updated` are chosen from the holders by rules
+documents hold it; then the first of the documents holding it by id (the KB's `page_sections`, 50 by default)
+have their sections there and are the sources its front matter lists, and each document's summary links to
+exactly the pages of its candidates that exist. Titles, overviews, descriptions and `updated` are chosen from the holders by rules
 that do not depend on order. So whatever order documents arrive in, and whatever was added and removed before,
 the same set of documents gives the same wiki (your own notes aside): removing a document gives back the wiki
 before it came, and recompiling an up-to-date KB changes nothing.
@@ -14,7 +14,7 @@ What it costs stays bounded: a page comes into existence when a document makes i
 most one earlier document held it (two would have made it exist already); a page goes when a removal makes it fall
 below, and then at most one document still holds it. A page shows at most `page_sections` sections, so a topic
 that every tenth document holds does not make each add rewrite a page that grows with the KB: a document that comes
-after the shown ones only joins the sources, one that comes before them pushes the last one off, and removing a
+after the shown ones leaves the page as it is, one that comes before them pushes the last one off, and removing a
 shown one brings the next in line on.
 """
 
@@ -356,18 +356,21 @@ def _doc_title(work: Work, doc_id: str, draft: Draft | None, own_id: str) -> str
 
 def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview: str | None) -> None:
     """Splice one document's section into the page, with the page's title, overview, description and sources
-    as its holders make them; the work is proportional to the change, not the page."""
+    as its holders make them; the work is proportional to the change, not the page. A document that comes after
+    the shown ones changes nothing there (unless it brings a new name): the page is not even rewritten."""
     doc_id = holder["document"]
     current = work.current(path)
     meta, body = frontmatter.parse(current) if current else ({}, "")
     title = work.title(path, holder["title"])
+    if current and _unshown(work, path, meta, body, doc_id, title, overview):
+        return
     if not body.strip():
         body = pages.heading(title) + "\n"
     elif meta.get("title") and meta.get("title") != title:
         body = sections.set_title(body, pages.heading(title))
     body = sections.shown_upsert(body, doc_id, sections.make_section(doc_id, holder["section"], doc_title),
                                    work.shown)
-    sources = sorted(set(meta.get("sources") or []) | {doc_id})
+    sources = sections.sorted_ids(body)
     first = None  # the page's first defining (or first) line, when the new body is known to have the same
     if overview is None and current:
         pass  # an LLM compiler refreshes the overviews of the pages an add touched, once, after the add
@@ -376,7 +379,7 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview
     else:
         before = sections.overview_text(body)
         line = _defining_line(title, body) or _first_line(body)
-        derived = _overview_of(title, line, len(sources), work.shown)
+        derived = _overview_of(title, line, work.holders(path)[0], work.shown)
         body = sections.set_overview(body, derived)
         # Only the overview changed: unless either overview has a line that could be the defining or the first
         # line, the new body's is the same line, and a second pass over a page of thousands of sections is spared.
@@ -388,8 +391,21 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview
     meta = {**meta, "type": holder["kind"], "title": title, "description": description, "sources": sources,
             "updated": updated}
     meta = _with_aliases(work, path, meta, title)
-    work.titles[path] = title
     work.put(path, holder["kind"], title, description, pages.with_front_matter(meta, body), sources, updated)
+
+
+def _unshown(work: Work, path: str, meta: dict, body: str, doc_id: str, title: str, overview: str | None) -> bool:
+    """Whether the page stays as it is with `doc_id` among its sources or without it: the document's section is
+    not shown (it comes after the first `work.shown` by id), the title and aliases stay, and the overview already
+    says the page has more sources than it shows (or an LLM writes it, later)."""
+    names = sections.sorted_ids(body)
+    if doc_id in names or len(names) < work.shown or doc_id < names[work.shown - 1]:
+        return False
+    if meta.get("title") != title or (meta.get("aliases") or []) != work.aliases(path, title):
+        return False
+    if overview is None:
+        return True
+    return not overview and (sections.overview_text(body) or "").startswith(_crowded(title, work.shown))
 
 
 def _with_aliases(work: Work, path: str, meta: dict, title: str) -> dict:
@@ -483,12 +499,18 @@ def _derived_overview(title: str, body: str, count: int, shown: int) -> str:
 
 
 def _overview_of(title: str, first: str, count: int, shown: int) -> str:
-    noun = "source" if count == 1 else "sources"
-    some = f" (the sections of the first {shown} by document id are below)" if count > shown else ""
-    text = f"**{title}** is discussed in {count} {noun}{some}."
+    if count > shown:  # no count past the limit: a page that every later document rewrote would grow the adds
+        text = _crowded(title, shown)
+    else:
+        text = f"**{title}** is discussed in {count} {'source' if count == 1 else 'sources'}."
     if first:
         text += f" {first}"
     return text[:MAX_OVERVIEW_CHARS].rstrip()
+
+
+def _crowded(title: str, shown: int) -> str:
+    return f"**{title}** is discussed in more than {shown} sources; the sections of the first {shown} by document id " \
+           "are below, and every source's summary links here."
 
 
 # -- taking a document's contribution out ---------------------------------------------------------------------------
@@ -536,22 +558,23 @@ def _forget_section(work: Work, doc_id: str, path: str) -> None:
     if text is None:
         return
     meta, body = frontmatter.parse(text)
+    title = work.title(path, meta.get("title", ""))
+    if work.holders(path)[0] > work.shown and _unshown(work, path, meta, body, doc_id, title, ""):
+        return  # a source whose section was not shown, on a page that still has more than it shows
     without = sections.remove_section(body, doc_id)
     body = _bring_on(work, path, without) if without != body else without
     if not sections.section_ids(body):
         _drop_page(work, path)
         return
     kind = meta.get("type") or KIND_OF_FOLDER[path.split("/")[1]]
-    sources = [s for s in meta.get("sources") or [] if s != doc_id]
-    title = work.title(path, meta.get("title", ""))
+    sources = sections.sorted_ids(body)
     if meta.get("title") != title:
         body = sections.set_title(body, pages.heading(title))
-    body = sections.set_overview(body, _derived_overview(title, body, len(sources), work.shown))
+    body = sections.set_overview(body, _derived_overview(title, body, work.holders(path)[0], work.shown))
     updated = work.updated(sources)
     meta = {**meta, "title": title, "sources": sources,
             "description": _derived_description(body, title) or meta.get("description", ""), "updated": updated}
     meta = _with_aliases(work, path, meta, title)
-    work.titles[path] = title
     work.put(path, kind, title, meta["description"], pages.with_front_matter(meta, body), sources, updated)
 
 

@@ -181,7 +181,7 @@ def shown_upsert(body: str, doc_id: str, content: str, shown: int) -> str:
     """`upsert_section` on a page that shows the sections of its first `shown` documents by id: a document after
     them gets none (the body comes back as it was), and one that comes before them pushes the last one off."""
     _check_doc_id(doc_id)
-    names = _names(body)
+    names = sorted_ids(body)
     if doc_id not in names and len(names) >= shown and doc_id > names[shown - 1]:
         return body
     out = upsert_section(body, doc_id, content)
@@ -190,8 +190,9 @@ def shown_upsert(body: str, doc_id: str, content: str, shown: int) -> str:
     return out
 
 
-def _names(body: str) -> list[str]:
-    """The document ids of the page's sections, sorted."""
+def sorted_ids(body: str) -> list[str]:
+    """The document ids of the page's sections, sorted: on a page that shows its first sources, the shown ones
+    (remembered for a busy page's body, so asking again costs a lookup, not a scan)."""
     names = _sorted_names("\n" + body, body)
     return names if names is not None else sorted(section_ids(body))
 

@@ -37,7 +37,6 @@ class Work:
         self.m = Mutation(label=label)
         self.written: dict[str, str] = {}
         self.rows: dict[str, PageRow] = {}
-        self.titles: dict[str, str] = {}
         self.added_at: dict[str, str] = {}  # documents this change adds or keeps, with the time they count from
         self.gone: set[str] = set()  # documents this change removes (or replaces)
         self.candidates: dict[str, dict[str, CandidateRow]] = {}  # documents this change (re)writes: page -> row
