@@ -449,6 +449,49 @@ def remove_unshown() -> Workload:
                     warm=True)
 
 
+# A catalogue several nodes deep with a handful of notes: leaves of 3 pages (150 in use). The summaries of
+# note-000..note-003 and zeta sit under n -> no -> ... -> note-00, whose count no page holds.
+SMALL_LEAF = 3
+
+
+def _small_leaves(step):
+    """`step` run with the catalogue's LEAF at SMALL_LEAF, put back after (the bench process runs other workloads)."""
+    def run(*args):
+        from wikismith.wiki import catalog
+
+        before, catalog.LEAF = catalog.LEAF, SMALL_LEAF
+        try:
+            return step(*args)
+        finally:
+            catalog.LEAF = before
+    return run
+
+
+def _deep_catalogue_kb(root: str) -> None:
+    inbox = tempfile.mkdtemp(prefix="crash-inbox-")
+    for name, i in (("note-000", 0), ("note-001", 1), ("note-002", 2), ("note-003", 3), ("zeta", 4)):
+        with open(os.path.join(inbox, f"{name}.md"), "w", encoding="utf-8") as fh:
+            fh.write(synthetic.generated_document(i))
+    KnowledgeBase.init(root).close()
+    _cli("--kb", root, "add", inbox)
+
+
+def add_into_deep_catalogue() -> Workload:
+    """An add rewrites index.md and the leaves its pages land in, not the nodes on the way down."""
+    inbox = tempfile.mkdtemp(prefix="crash-inbox-")
+    note = os.path.join(inbox, "note-004.md")
+    with open(note, "w", encoding="utf-8") as fh:
+        fh.write(synthetic.generated_document(5))
+    return Workload("add-into-deep-catalogue", _small_leaves(_deep_catalogue_kb),
+                    _small_leaves(lambda root: _cli("--kb", root, "add", note)), warm=True)
+
+
+def remove_shrinking_catalogue_node() -> Workload:
+    """A remove that leaves node "n" (no count on any page) with 3 summaries: it becomes a leaf again."""
+    return Workload("remove-shrinking-catalogue-node", _small_leaves(_deep_catalogue_kb),
+                    _small_leaves(lambda root: _cli("--kb", root, "remove", "-y", "note-003")), warm=True)
+
+
 def undo_refused() -> Workload:
     """An undo refused (a later command changed the same pages) changes nothing; the undo of the later one runs."""
     def then(root: str, inbox: str) -> None:
@@ -482,6 +525,8 @@ WORKLOADS.update({
     "add-before-shown-sections": add_before_shown,
     "add-after-shown-sections": add_after_shown,
     "remove-unshown-section": remove_unshown,
+    "add-into-deep-catalogue": add_into_deep_catalogue,
+    "remove-shrinking-catalogue-node": remove_shrinking_catalogue_node,
 })
 
 

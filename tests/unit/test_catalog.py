@@ -2,6 +2,7 @@
 render from the registry, across kinds growing past INLINE into shards and shrinking back."""
 
 import os
+import re
 
 import pytest
 
@@ -81,4 +82,54 @@ def test_a_hand_edited_index_is_rendered_again_not_guessed(tmp_path, fixed_clock
     note.write_text(generated_document(1))
     kb.add([str(note)])
     assert on_disk(kb.root) == rendered_afresh(kb)
+    kb.close()
+
+
+def test_an_add_rewrites_index_md_and_the_leaves_it_lands_in_not_the_nodes_on_the_way(tmp_path, fixed_clock,
+                                                                                         monkeypatch):
+    # 30 notes named "n-<i>" under LEAF 3: summaries and sources go root -> n -> n- -> n-1 -> leaves
+    monkeypatch.setattr(catalog, "LEAF", 3)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(30):
+        (docs / f"n-{i}.md").write_text(generated_document(i))
+    kb = KnowledgeBase.init(str(tmp_path / "kb"))
+    kb.add([str(docs)])
+    before = on_disk(kb.root)
+    assert {"wiki/index/summaries/n.md", "wiki/index/summaries/n-.md", "wiki/index/summaries/n-1.md"} <= set(before)
+    assert "(" not in before["wiki/index/summaries/n-.md"].split("\n# ", 1)[1], "a child line has no count"
+    note = tmp_path / "n-135.md"  # lands in the leaf n-13 of summaries and of sources
+    note.write_text(generated_document(30))
+    kb.add([str(note)])
+    after = on_disk(kb.root)
+    changed = {p for p in after if before.get(p) != after[p]} | (set(before) - set(after))
+    for folder in ("summaries", "sources"):
+        assert {p for p in changed if p.startswith(f"wiki/index/{folder}/")} == {f"wiki/index/{folder}/n-13.md"}
+    assert "wiki/index.md" in changed
+    assert after == rendered_afresh(kb)
+    kb.close()
+
+
+def test_a_catalogue_written_with_counts_on_its_child_lines_is_rendered_afresh_once(tmp_path, fixed_clock,
+                                                                                    monkeypatch):
+    # as wikismith wrote it before child lines lost their counts: the next change renders it whole, then as usual
+    monkeypatch.setattr(catalog, "LEAF", 3)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(12):
+        (docs / f"n{i}.md").write_text(generated_document(i))
+    kb = KnowledgeBase.init(str(tmp_path / "kb"))
+    kb.add([str(docs)])
+    node = os.path.join(kb.root, "wiki", "index", "summaries", "n.md")
+    with open(node, encoding="utf-8") as fh:
+        text = fh.read()
+    with open(node, "w", encoding="utf-8") as fh:
+        fh.write(re.sub(r"^(- \[\[index/.*\]\])$", r"\1 (3)", text, flags=re.MULTILINE))
+    fulls = []
+    real = catalog.full
+    monkeypatch.setattr(catalog, "full", lambda *a: fulls.append(1) or real(*a))
+    note = tmp_path / "n12.md"
+    note.write_text(generated_document(12))
+    kb.add([str(note)])
+    assert fulls and on_disk(kb.root) == rendered_afresh(kb)
     kb.close()

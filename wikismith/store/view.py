@@ -139,12 +139,13 @@ class KBView:
         return self.conn.execute("SELECT path, title, description FROM pages WHERE kind = ? ORDER BY path",
                                  (kind,)).fetchall()
 
-    def prefix_rows(self, kind: str, folder: str, prefix: str) -> list[tuple[str, str, str]]:
-        """(path, title, description) of the pages of one kind whose slug starts with `prefix`, by path: an index
-        range, whatever the size of the KB."""
+    def prefix_rows(self, kind: str, folder: str, prefix: str, limit: int = -1) -> list[tuple[str, str, str]]:
+        """(path, title, description) of the (first `limit`) pages of one kind whose slug starts with `prefix`, by
+        path: an index range, whatever the size of the KB."""
         base = f"wiki/{folder}/{prefix}"
         return self.conn.execute("SELECT path, title, description FROM pages WHERE kind = ? AND path >= ? "
-                                 "AND path < ? ORDER BY path", (kind, base, base + "\U0010ffff")).fetchall()
+                                 "AND path < ? ORDER BY path LIMIT ?", (kind, base, base + "\U0010ffff", limit)
+                                 ).fetchall()
 
     def exact_rows(self, kind: str, folder: str, slug: str) -> list[tuple[str, str, str]]:
         """The (path, title, description) of the page of one kind whose slug is `slug`, if there is one."""

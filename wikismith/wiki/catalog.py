@@ -1,13 +1,15 @@
 """The catalogue: index.md, and small index pages under wiki/index/ once a kind has many pages.
 
 A kind is a tree of slug prefixes. A node (a kind and a prefix) holding at most LEAF pages lists them; a node
-holding more is split by the next character of the slugs: its page lists its children with their counts (and the
-page whose slug is the prefix itself, if there is one). The root of each kind is its section of index.md; every
-other node is `wiki/index/<folder>/<prefix>.md`. The tree is a function of the set of pages, never of the order
-they came in. A change rewrites index.md (bounded: a kind lists at most LEAF pages or its first characters) and the
-nodes on the way from the root to the pages it touches, each bounded by LEAF lines or the alphabet: its cost does
-not grow with the KB. Counts are read from the node pages themselves; a catalogue that is not as wikismith wrote it
-is rendered afresh from the registry.
+holding more is split by the next character of the slugs: its page lists its children (and the page whose slug is
+the prefix itself, if there is one). The root of each kind is its section of index.md, under a heading that counts
+the kind's pages; every other node is `wiki/index/<folder>/<prefix>.md`. The tree is a function of the set of
+pages, never of the order they came in. A change rewrites index.md (bounded: a kind lists at most LEAF pages or its
+first characters) and the leaves that list the pages it touches; a node above a leaf changes only when a child
+comes or goes. A child line carries no count: with one, every add would rewrite each node on the way down (16 of
+them for the summaries and sources of 10,000 notes named "note-…"). So an inner node's count is not known; it
+is needed only when a change removes pages under it, and then a query bounded by LEAF tells whether it shrinks
+back into a leaf. A catalogue that is not as wikismith writes it is rendered afresh from the registry.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from wikismith.wiki import frontmatter, pages, scaffold
 LEAF = 150  # a node with more pages than this is split by the next character
 INDEX = "wiki/index.md"
 _HEADING = re.compile(r"## (.+) \((\d+)\)\Z")
-_CHILD = re.compile(r"- \[\[index/[^/\]]+/([^\]|]+)\|[^\]]*\]\] \((\d+)\)\Z")
+_CHILD = re.compile(r"- \[\[index/[^/\]]+/([^\]|]+)\|[^\]]*\]\]\Z")
 _KIND_OF_HEADING = {heading: kind for kind, heading in pages.KIND_HEADINGS.items()}
 
 Row = tuple[str, str, str]  # (kind, title, description)
@@ -48,8 +50,8 @@ def is_catalog(path: str) -> bool:
 
 @dataclass
 class Node:
-    count: int
-    children: dict[str, int] | None = None  # child prefix -> count; None for a leaf
+    count: int | None  # None for an inner node below a kind's root: its pages are not counted anywhere
+    children: list[str] | None = None  # child prefixes; None for a leaf
     lines: list[str] = field(default_factory=list)  # a leaf's lines as written
 
 
@@ -75,30 +77,38 @@ def _parse_index(text: str | None) -> tuple[int, dict[str, Node]]:
     return int(m.group(1)), roots
 
 
-def _parse_body(count: int, body: str) -> Node:
+def _parse_body(count: int | None, body: str) -> Node:
+    """A node from its lines; `count`: its pages, known for a kind's root (from its heading), else None."""
     lines = [line for line in body.split("\n") if line.startswith("- [[")]
-    children = {}
+    children = []
     for line in lines:
         c = _CHILD.match(line)
         if c:
-            children[c.group(1)] = int(c.group(2))
-    if (count > LEAF) != bool(children):
+            children.append(c.group(1))
+        elif line.startswith("- [[index/"):
+            raise Unreadable  # a child line of another form (a catalogue from before counts were dropped)
+    if count is None:
+        if not children:
+            count = len(lines)  # a leaf lists every page it holds
+            if not 0 < count <= LEAF:
+                raise Unreadable
+    elif (count > LEAF) != bool(children):
         raise Unreadable
     return Node(count, children if children else None, lines)
 
 
-def _read_node(view, kind: str, prefix: str, count: int) -> Node:
+def _read_node(view, kind: str, prefix: str) -> Node:
     text = view.read(node_path(kind, prefix))
     if text is None:
         raise Unreadable
     body = frontmatter.parse(text)[1].lstrip("\n")
-    return _parse_body(count, body.split("\n", 1)[1] if "\n" in body else "")
+    return _parse_body(None, body.split("\n", 1)[1] if "\n" in body else "")
 
 
 # -- rendering ------------------------------------------------------------------------------------------------------
 
-def _child_line(kind: str, prefix: str, count: int) -> str:
-    return f"- [[index/{pages.FOLDER_OF_KIND[kind]}/{prefix}|{prefix}]] ({count})"
+def _child_line(kind: str, prefix: str) -> str:
+    return f"- [[index/{pages.FOLDER_OF_KIND[kind]}/{prefix}|{prefix}]]"
 
 
 def _node_lines(kind: str, node_rows: list[Line], prefix: str, out: dict[str, str | None]) -> tuple[int, list[str]]:
@@ -114,9 +124,9 @@ def _node_lines(kind: str, node_rows: list[Line], prefix: str, out: dict[str, st
             groups.setdefault(slug[: len(prefix) + 1], []).append(row)
     lines = [pages.index_line(p, t, d) for p, t, d in exact]
     for child, rows in sorted(groups.items()):
-        count, child_lines = _node_lines(kind, rows, child, out)
+        _count, child_lines = _node_lines(kind, rows, child, out)
         out[node_path(kind, child)] = _node_page(kind, child, child_lines)
-        lines.append(_child_line(kind, child, count))
+        lines.append(_child_line(kind, child))
     return len(node_rows), lines
 
 
@@ -170,45 +180,63 @@ def changes(view, rows: dict[str, Row | None], old_kinds: dict[str, str]) -> dic
 
 
 def _update(view, kind: str, prefix: str, old: Node, changed: dict[str, Row | None], old_kinds,
-            out: dict[str, str | None]) -> tuple[int, list[str]]:
-    delta = sum(1 for p, r in changed.items() if r is not None and p not in old_kinds) \
-        - sum(1 for p, r in changed.items() if r is None and p in old_kinds)
-    count = old.count + delta
-    if old.children is None or count <= LEAF:
-        # A leaf before, or one now: its pages come from the registry (at most LEAF of them, or LEAF and this
-        # change's, so the query is bounded), and whatever stood below it goes.
-        if old.children is not None:
-            _drop_below(view, kind, old, out)
+            out: dict[str, str | None]) -> tuple[int | None, list[str]]:
+    """(the node's pages after the change, None for an inner node that stays one; its lines), writing the pages of
+    the nodes below it that change into `out`."""
+    added = sum(1 for p, r in changed.items() if r is not None and p not in old_kinds)
+    removed = sum(1 for p, r in changed.items() if r is None and p in old_kinds)
+    if old.children is None:
+        # A leaf: its pages come from the registry (at most LEAF of them, and this change's), and it splits when
+        # it holds more.
+        return _node_lines(kind, _apply(_rows_under(view, kind, prefix), changed), prefix, out)
+    count = old.count + added - removed if old.count is not None else None
+    if count is None and removed:
+        count = _count_up_to(view, kind, prefix, changed)
+    if count is not None and count <= LEAF:
+        # Back to a leaf: its pages come from the registry (a bounded query), and whatever stood below it goes.
+        _drop_below(view, kind, old, out)
         return _node_lines(kind, _apply(_rows_under(view, kind, prefix), changed), prefix, out)
     lines: list[str] = []
     exact = {p: r for p, r in changed.items() if slug_of(p) == prefix}
     current_exact = _apply(view.exact_rows(kind, pages.FOLDER_OF_KIND[kind], prefix), exact)
     lines += [pages.index_line(p, t, d) for p, t, d in current_exact]
-    children = dict(old.children)
+    children = set(old.children)
     grouped: dict[str, dict[str, Row | None]] = {}
     for path, row in changed.items():
         slug = slug_of(path)
         if slug != prefix:
             grouped.setdefault(slug[: len(prefix) + 1], {})[path] = row
     for child, child_changed in sorted(grouped.items()):
-        child_old = _read_node(view, kind, child, children[child]) if child in children else Node(0)
+        child_old = _read_node(view, kind, child) if child in children else Node(0)
         child_count, child_lines = _update(view, kind, child, child_old, child_changed, old_kinds, out)
-        if child_count:
-            children[child] = child_count
+        if child_count != 0:
+            children.add(child)
             out[node_path(kind, child)] = _node_page(kind, child, child_lines)
         else:
-            children.pop(child, None)
+            children.discard(child)
             if view.exists(node_path(kind, child)):
                 out[node_path(kind, child)] = None
-    lines += [_child_line(kind, child, n) for child, n in sorted(children.items())]
-    return count, lines
+    lines += [_child_line(kind, child) for child in sorted(children)]
+    return (count if old.count is not None else None), lines
+
+
+def _count_up_to(view, kind: str, prefix: str, changed: dict[str, Row | None]) -> int | None:
+    """The pages under an inner node after `changed` when they are at most LEAF (it becomes a leaf again), else
+    None: the query reads at most LEAF + 1 more rows than the change touches, however big the node is."""
+    limit = LEAF + 1 + len(changed)
+    rows = view.prefix_rows(kind, pages.FOLDER_OF_KIND[kind], prefix, limit)
+    if len(rows) >= limit:
+        return None  # more than LEAF + 1 stay, whatever this change removes
+    count = len(_apply(rows, changed))
+    return count if count <= LEAF else None
 
 
 def _drop_below(view, kind: str, node: Node, out: dict[str, str | None]) -> None:
-    for child, count in (node.children or {}).items():
+    for child in node.children or []:
         out.setdefault(node_path(kind, child), None)
-        if count > LEAF:
-            _drop_below(view, kind, _read_node(view, kind, child, count), out)
+        below = _read_node(view, kind, child)
+        if below.children is not None:
+            _drop_below(view, kind, below, out)
 
 
 def _rows_under(view, kind: str, prefix: str) -> list[Line]:
