@@ -85,16 +85,22 @@ def test_a_hand_edited_index_is_rendered_again_not_guessed(tmp_path, fixed_clock
     kb.close()
 
 
-def test_an_add_rewrites_index_md_and_the_leaves_it_lands_in_not_the_nodes_on_the_way(tmp_path, fixed_clock,
-                                                                                         monkeypatch):
-    # 30 notes named "n-<i>" under LEAF 3: summaries and sources go root -> n -> n- -> n-1 -> leaves
+def _small_leaved_kb(tmp_path, monkeypatch, names: list[str]):
+    """A KB of generated notes named `names`, added as one folder, its catalogue's leaves holding 3 pages."""
     monkeypatch.setattr(catalog, "LEAF", 3)
     docs = tmp_path / "docs"
     docs.mkdir()
-    for i in range(30):
-        (docs / f"n-{i}.md").write_text(generated_document(i))
+    for i, name in enumerate(names):
+        (docs / f"{name}.md").write_text(generated_document(i))
     kb = KnowledgeBase.init(str(tmp_path / "kb"))
     kb.add([str(docs)])
+    return kb
+
+
+def test_an_add_rewrites_index_md_and_the_leaves_it_lands_in_not_the_nodes_on_the_way(tmp_path, fixed_clock,
+                                                                                         monkeypatch):
+    # 30 notes named "n-<i>" under LEAF 3: summaries and sources go root -> n -> n- -> n-1 -> leaves
+    kb = _small_leaved_kb(tmp_path, monkeypatch, [f"n-{i}" for i in range(30)])
     before = on_disk(kb.root)
     assert {"wiki/index/summaries/n.md", "wiki/index/summaries/n-.md", "wiki/index/summaries/n-1.md"} <= set(before)
     assert "(" not in before["wiki/index/summaries/n-.md"].split("\n# ", 1)[1], "a child line has no count"
@@ -113,13 +119,7 @@ def test_an_add_rewrites_index_md_and_the_leaves_it_lands_in_not_the_nodes_on_th
 def test_a_catalogue_written_with_counts_on_its_child_lines_is_rendered_afresh_once(tmp_path, fixed_clock,
                                                                                     monkeypatch):
     # as wikismith wrote it before child lines lost their counts: the next change renders it whole, then as usual
-    monkeypatch.setattr(catalog, "LEAF", 3)
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    for i in range(12):
-        (docs / f"n{i}.md").write_text(generated_document(i))
-    kb = KnowledgeBase.init(str(tmp_path / "kb"))
-    kb.add([str(docs)])
+    kb = _small_leaved_kb(tmp_path, monkeypatch, [f"n{i}" for i in range(12)])
     node = os.path.join(kb.root, "wiki", "index", "summaries", "n.md")
     with open(node, encoding="utf-8") as fh:
         text = fh.read()
