@@ -450,8 +450,13 @@ def remove_unshown() -> Workload:
 
 
 # A catalogue several nodes deep with a handful of notes: leaves of 3 pages (150 in use). The summaries of
-# note-000..note-003 and zeta sit under n -> no -> ... -> note-00, whose count no page holds.
+# note-000..note-003 and zeta sit under n -> no -> ... -> note-00, whose count no page holds. The notes are a line
+# each (no concept or entity page), so that the states are those of the catalogue.
 SMALL_LEAF = 3
+
+
+def _short_note(name: str) -> str:
+    return f"# {name.title()}\n\nA line of text to file under {name}.\n"
 
 
 def _small_leaves(step):
@@ -469,9 +474,9 @@ def _small_leaves(step):
 
 def _deep_catalogue_kb(root: str) -> None:
     inbox = tempfile.mkdtemp(prefix="crash-inbox-")
-    for name, i in (("note-000", 0), ("note-001", 1), ("note-002", 2), ("note-003", 3), ("zeta", 4)):
+    for name in ("note-000", "note-001", "note-002", "note-003", "zeta"):
         with open(os.path.join(inbox, f"{name}.md"), "w", encoding="utf-8") as fh:
-            fh.write(synthetic.generated_document(i))
+            fh.write(_short_note(name))
     KnowledgeBase.init(root).close()
     _cli("--kb", root, "add", inbox)
 
@@ -481,7 +486,7 @@ def add_into_deep_catalogue() -> Workload:
     inbox = tempfile.mkdtemp(prefix="crash-inbox-")
     note = os.path.join(inbox, "note-004.md")
     with open(note, "w", encoding="utf-8") as fh:
-        fh.write(synthetic.generated_document(5))
+        fh.write(_short_note("note-004"))
     return Workload("add-into-deep-catalogue", _small_leaves(_deep_catalogue_kb),
                     _small_leaves(lambda root: _cli("--kb", root, "add", note)), warm=True)
 
@@ -490,6 +495,12 @@ def remove_shrinking_catalogue_node() -> Workload:
     """A remove that leaves node "n" (no count on any page) with 3 summaries: it becomes a leaf again."""
     return Workload("remove-shrinking-catalogue-node", _small_leaves(_deep_catalogue_kb),
                     _small_leaves(lambda root: _cli("--kb", root, "remove", "-y", "note-003")), warm=True)
+
+
+def undo_add_after_shown() -> Workload:
+    """Undo of PEP 604's add, which left the busy pages as they were: undo leaves them too, and records them."""
+    build, _ = _kb_with(THREE_PEPS, lambda root, inbox: _cli("--kb", root, "add", FOURTH_PEP), settings=SHOWING_TWO)
+    return Workload("undo-add-after-shown-sections", build, lambda root: _cli("--kb", root, "undo", "-y"), warm=True)
 
 
 def undo_refused() -> Workload:
@@ -525,6 +536,7 @@ WORKLOADS.update({
     "add-before-shown-sections": add_before_shown,
     "add-after-shown-sections": add_after_shown,
     "remove-unshown-section": remove_unshown,
+    "undo-add-after-shown-sections": undo_add_after_shown,
     "add-into-deep-catalogue": add_into_deep_catalogue,
     "remove-shrinking-catalogue-node": remove_shrinking_catalogue_node,
 })

@@ -11,6 +11,7 @@ import pytest
 from handmade import HandMade, remove, wiki_files
 
 from wikismith.kb import KnowledgeBase
+from wikismith.ops.history import UndoRefused
 from wikismith.wiki import frontmatter, sections
 
 SHOWN = 3
@@ -106,3 +107,32 @@ def test_undo_of_a_remove_brings_the_page_back_as_it_was(tmp_path):
     finally:
         kb.close()
     assert wiki_files(root) == before
+
+
+@pytest.mark.parametrize("steps", [
+    # d5 joins unshown, d4 (unshown) goes: the page never changes, yet undoing d5's add alone would leave "more
+    # than 3" on a page of 3 sources
+    [("add", "d5"), ("remove", "d4")],
+    # d5 (unshown) goes, then d4 goes and the page says "3 sources": undoing d5's removal alone would leave that
+    [("remove", "d5"), ("add", "d7"), ("remove", "d7"), ("remove", "d4")],
+])
+def test_undo_refuses_while_a_later_command_touched_a_page_an_unshown_source_left_as_it_was(tmp_path, steps):
+    root = tmp_path / "kb"
+    start = ("d1", "d2", "d3", "d4") + (("d5",) if steps[0][0] == "remove" else ())
+    KBS.kb_of(root, start)
+    kb = KnowledgeBase.open(str(root))
+    try:
+        ids = []
+        for verb, doc in steps:
+            with kb.command(f"{verb} {doc}"):
+                KBS.add(kb, doc) if verb == "add" else remove(kb, doc)
+            ids.append(kb.history().commands[0]["id"])
+        with pytest.raises(UndoRefused, match=f"command {ids[-1]} changed wiki/concepts/widget.md"):
+            kb.undo(ids[0])
+        kb.undo(ids[-1])  # the newest can be undone: the wiki is that of the set before it
+    finally:
+        kb.close()
+    present = set(start)
+    for verb, doc in steps[:-1]:
+        present = present | {doc} if verb == "add" else present - {doc}
+    assert wiki_files(root) == KBS.kb_of(tmp_path / "fresh", sorted(present))

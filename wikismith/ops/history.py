@@ -100,12 +100,15 @@ def build_undo(view, command_id: int | None, *, when: str) -> tuple[Mutation, Un
                           for c, what in later.items())
         raise UndoRefused(f"cannot undo command {command['id']}: later commands changed what it would restore "
                           f"({names}). Undo those first, newest first.")
-    edited = [path for path, entry in sorted(last.items()) if _current_hash(view, path) != entry["after"]]
+    edited = [path for path, entry in sorted(last.items())
+              if entry["action"] != "keep" and _current_hash(view, path) != entry["after"]]
     if edited:
         raise UndoRefused(f"cannot undo command {command['id']}: changed since by hand: {', '.join(edited[:5])}"
                           + (" ..." if len(edited) > 5 else ""))
 
     work = Work(view, f"undo {command['id']}: {command['label']}")
+    # The pages the command left as they were depend on the holders undo puts back just as much.
+    work.m.keeps |= {path for path, entry in first.items() if entry["action"] == "keep"}
     plan = UndoPlan(command)
     for path, entry in sorted(first.items()):
         if entry["backup"] is not None:

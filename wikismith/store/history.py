@@ -57,9 +57,12 @@ def txn_id(conn, command: Command, exists) -> str:
             return candidate
 
 
-def record(conn, command: Command, txn: str, label: str, entries, after: dict[str, str], rows) -> None:
+def record(conn, command: Command, txn: str, label: str, entries, after: dict[str, str], rows,
+           keeps=frozenset()) -> None:
     """Inside the commit transaction: the command (first time), this transaction's files and row before-images,
-    and the pruning of commands older than the last `keep`."""
+    the files it left as they are although they depend on it (`keeps`, as action "keep": nothing to put back, but
+    a later command touching one makes undo refuse, as for a file written), and the pruning of commands older than
+    the last `keep`."""
     number = int(txn.split("-", 1)[0])
     first = conn.execute("SELECT 1 FROM history WHERE id = ?", (number,)).fetchone() is None
     documents = sorted(command.documents)
@@ -81,15 +84,26 @@ def record(conn, command: Command, txn: str, label: str, entries, after: dict[st
     for e in entries:
         if e.action == "mkdir":
             continue
-        known = conn.execute("SELECT txn, seq FROM history_files WHERE path = ? AND command = ?",
+        known = conn.execute("SELECT txn, seq, action FROM history_files WHERE path = ? AND command = ?",
                              (e.path, number)).fetchone()
+        if known is not None and known[2] == "keep":
+            # kept as it was by an earlier transaction of the command: this before-image is the command's first
+            conn.execute("DELETE FROM history_files WHERE txn = ? AND seq = ?", known[:2])
+            known = None
         if known is not None:
-            conn.execute("UPDATE history_files SET after = ? WHERE txn = ? AND seq = ?", (after.get(e.path), *known))
+            conn.execute("UPDATE history_files SET after = ? WHERE txn = ? AND seq = ?", (after.get(e.path), *known[:2]))
         else:
             conn.execute("INSERT INTO history_files (command, txn, seq, action, path, backup, old_size, after) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (number, txn, e.seq, e.action, e.path,
                                                              kept_path(number, txn, e.backup), e.old_size,
                                                              after.get(e.path)))
+    seq = max((e.seq for e in entries), default=0)
+    for path in sorted(keeps):
+        if conn.execute("SELECT 1 FROM history_files WHERE path = ? AND command = ?", (path, number)).fetchone():
+            continue
+        seq += 1
+        conn.execute("INSERT INTO history_files (command, txn, seq, action, path) VALUES (?, ?, ?, 'keep', ?)",
+                     (number, txn, seq, path))
     conn.executemany("INSERT INTO history_rows (command, txn, tbl, key, before) VALUES (?, ?, ?, ?, ?)",
                      [(number, txn, tbl, key, None if before is None else json.dumps(before, sort_keys=True))
                       for tbl, key, before in rows])

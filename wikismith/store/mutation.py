@@ -98,9 +98,12 @@ class Mutation:
     drop_pages: set[str] = field(default_factory=set)
     put_candidates: dict[str, list[CandidateRow]] = field(default_factory=dict)  # a document's candidates, all
     drop_candidates: set[str] = field(default_factory=set)  # documents whose candidates go
+    # Files left as they are that still depend on what this change does (a busy page a document joins without
+    # being shown): history records them like files written, so that undo refuses while a later command touched one.
+    keeps: set[str] = field(default_factory=set)
 
     def validate(self) -> None:
-        for path in (*self.writes, *self.deletes, *self.appends):
+        for path in (*self.writes, *self.deletes, *self.appends, *self.keeps):
             check_relpath(path)
         clash = (set(self.writes) & self.deletes) | (set(self.writes) & set(self.appends)) | (
             self.deletes & set(self.appends)

@@ -83,7 +83,7 @@ def apply(root: str, conn: sqlite3.Connection, mutation: Mutation, command: hist
         conn.execute("BEGIN IMMEDIATE")
         rows = registry.before_images(conn, mutation, history.unrecorded(conn, txn))
         registry.write_rows(conn, mutation, memo)
-        history.record(conn, command, txn, mutation.label, entries, after, rows)
+        history.record(conn, command, txn, mutation.label, entries, after, rows, mutation.keeps)
         conn.execute("UPDATE txns SET state = 'committed' WHERE id = ?", (txn,))
         fs.commit(conn, f"commit {txn}")
         history.committed(command, txn)

@@ -97,11 +97,13 @@ class KBView:
         return row[0] if row else None
 
     def pages_with_most_sources(self, kinds: tuple[str, ...], limit: int) -> list[str]:
-        """The pages of `kinds` fed by the most documents (at least two), most first."""
+        """The pages of `kinds` held by the most documents (at least two), most first: counted from the holders'
+        candidate rows, since a busy page lists only the sources it shows."""
         marks = ", ".join("?" * len(kinds))
         return [row[0] for row in self.conn.execute(
-            f"SELECT p.path FROM pages p JOIN provenance v ON v.page = p.path WHERE p.kind IN ({marks}) "
-            "GROUP BY p.path HAVING count(*) >= 2 ORDER BY count(*) DESC, p.path LIMIT ?", (*kinds, limit))]
+            f"SELECT p.path FROM pages p JOIN candidate_titles c ON c.page = p.path WHERE p.kind IN ({marks}) "
+            "GROUP BY p.path HAVING sum(c.holders) >= 2 ORDER BY sum(c.holders) DESC, p.path LIMIT ?",
+            (*kinds, limit))]
 
     def page_titles(self, paths: set[str]) -> list[tuple[str, str, str]]:
         """(path, title, kind) of each of `paths` that is a page."""
@@ -339,7 +341,7 @@ class KBView:
     # -- history --------------------------------------------------------------------------------------------------
 
     def commands(self, limit: int | None = None) -> list[dict]:
-        """Commands in the history, newest first, each with the number of files it touched."""
+        """Commands in the history, newest first, each with the number of files it changed."""
         return self._commands("ORDER BY h.id DESC LIMIT ?", (-1 if limit is None else limit,))
 
     def command(self, command_id: int) -> dict | None:
@@ -349,7 +351,7 @@ class KBView:
     def _commands(self, tail: str, params: tuple) -> list[dict]:
         rows = self.conn.execute(
             "SELECT h.id, h.at, h.argv, h.label, h.documents, h.txns, h.undoes, h.partial, "
-            "(SELECT count(DISTINCT f.path) FROM history_files f WHERE f.command = h.id) "
+            "(SELECT count(DISTINCT f.path) FROM history_files f WHERE f.command = h.id AND f.action != 'keep') "
             f"FROM history h {tail}", params).fetchall()
         return [{"id": r[0], "at": r[1], "argv": json.loads(r[2]), "label": r[3], "documents": json.loads(r[4]),
                  "transactions": r[5], "undoes": r[6], "partial": bool(r[7]), "files": r[8]} for r in rows]

@@ -210,8 +210,9 @@ def _update(view, kind: str, prefix: str, old: Node, changed: dict[str, Row | No
         child_old = _read_node(view, kind, child) if child in children else Node(0)
         child_count, child_lines = _update(view, kind, child, child_old, child_changed, old_kinds, out)
         if child_count != 0:
+            if child not in children or child_lines != child_old.lines:  # an inner node often stays as it was
+                out[node_path(kind, child)] = _node_page(kind, child, child_lines)
             children.add(child)
-            out[node_path(kind, child)] = _node_page(kind, child, child_lines)
         else:
             children.discard(child)
             if view.exists(node_path(kind, child)):

@@ -363,6 +363,7 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview
     meta, body = frontmatter.parse(current) if current else ({}, "")
     title = work.title(path, holder["title"])
     if current and _unshown(work, path, meta, body, doc_id, title, overview):
+        work.m.keeps.add(path)
         return
     if not body.strip():
         body = pages.heading(title) + "\n"
@@ -560,7 +561,8 @@ def _forget_section(work: Work, doc_id: str, path: str) -> None:
     meta, body = frontmatter.parse(text)
     title = work.title(path, meta.get("title", ""))
     if work.holders(path)[0] > work.shown and _unshown(work, path, meta, body, doc_id, title, ""):
-        return  # a source whose section was not shown, on a page that still has more than it shows
+        work.m.keeps.add(path)  # a source whose section was not shown, on a page that still has more than it shows
+        return
     without = sections.remove_section(body, doc_id)
     body = _bring_on(work, path, without) if without != body else without
     if not sections.section_ids(body):

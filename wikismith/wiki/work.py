@@ -296,6 +296,7 @@ class Work:
         afresh from the registry), one log line (when, operation, detail)."""
         for path, text in self.written.items():
             self.m.writes[path] = text.encode("utf-8")
+        self.m.keeps -= set(self.m.writes) | self.m.deletes
         self.m.put_pages = [self.rows[p] for p in sorted(self.rows)]
         for doc_id in sorted(self.gone - set(self.candidates)):
             self.m.drop_candidates.add(doc_id)
