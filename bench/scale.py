@@ -5,7 +5,8 @@
 1. offline: `--docs` generated notes in one folder, added with --jobs 2 (one `add`, in a fresh process): total time,
    peak memory of the command and of its largest worker, and the applier's time per document (merge + commit) for
    the last 500 divided by the first 500 (targets <= 1.2 and <= 500 MB), in wall time and in CPU time of the applying
-   thread (which the machine's load moves much less). Also the last 500 divided by the middle 500: a busy page stops
+   thread (which the machine's load moves much less), as means and as medians (which a few stalls do not move). Also
+   the last 500 divided by the middle 500: a busy page stops
    growing when it shows `page_sections` sections, so past that point an add should cost what it costs at the end.
 2. model: a fake OpenAI server answering every call after 200 ms, `concurrency` 16; `--model-docs` notes added with
    --jobs 1 and with --jobs 8 (target: >= 5x faster wall time). Overviews are refreshed after the documents in both.
@@ -77,6 +78,10 @@ def offline(docs: int) -> dict:
         cpu_first, cpu_last = statistics.mean(report["cpu"][:window]), statistics.mean(report["cpu"][-window:])
         middle = max(0, len(report["cpu"]) // 2 - window // 2)
         cpu_middle = statistics.mean(report["cpu"][middle : middle + window])
+        # Medians too: a mean moves with a few stalls (another process, a checkpoint of the SQLite log).
+        med = {name: statistics.median(values) for name, values in (
+            ("first", applied[:window]), ("last", applied[-window:]), ("cpu_first", report["cpu"][:window]),
+            ("cpu_last", report["cpu"][-window:]))}
         mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         return {"documents": docs, "jobs": 2, "added": report["counts"]["added"], "seconds": round(seconds, 1),
@@ -86,7 +91,12 @@ def offline(docs: int) -> dict:
                 "apply_cpu_ms_last": round(cpu_last * 1000, 2),
                 "apply_cpu_ratio_last_first": round(cpu_last / cpu_first, 3),
                 "apply_cpu_ms_middle": round(cpu_middle * 1000, 2),
-                "apply_cpu_ratio_last_middle": round(cpu_last / cpu_middle, 3), "peak_mb_command": round(mine, 1),
+                "apply_cpu_ratio_last_middle": round(cpu_last / cpu_middle, 3),
+                "apply_median_ms_first": round(med["first"] * 1000, 2),
+                "apply_median_ms_last": round(med["last"] * 1000, 2),
+                "apply_median_ratio_last_first": round(med["last"] / med["first"], 3),
+                "apply_cpu_median_ratio_last_first": round(med["cpu_last"] / med["cpu_first"], 3),
+                "peak_mb_command": round(mine, 1),
                 "peak_mb_largest_worker": round(worker, 1), "peak_mb_total_bound": round(mine + 2 * worker, 1)}
 
 
