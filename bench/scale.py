@@ -6,8 +6,8 @@
    peak memory of the command and of its largest worker, and the applier's time per document (merge + commit) for
    the last 500 divided by the first 500 (targets <= 1.2 and <= 500 MB), in wall time and in CPU time of the applying
    thread (which the machine's load moves much less), as means and as medians (which a few stalls do not move). Also
-   the last 500 divided by the middle 500: a busy page stops
-   growing when it shows `page_sections` sections, so past that point an add should cost what it costs at the end.
+   the last 500 divided by the middle 500: a busy page stops growing when it shows `page_sections` sections, so
+   past that point an add should cost what it costs at the end.
 2. model: a fake OpenAI server answering every call after 200 ms, `concurrency` 16; `--model-docs` notes added with
    --jobs 1 and with --jobs 8 (target: >= 5x faster wall time). Overviews are refreshed after the documents in both.
 3. cluster: the same notes through a LocalCluster of 2 worker processes with 4 threads each (8 documents in flight,
