@@ -7,7 +7,9 @@
    the last 500 divided by the first 500 (targets <= 1.2 and <= 500 MB), in wall time and in CPU time of the applying
    thread (which the machine's load moves much less), as means and as medians (which a few stalls do not move). Also
    the last 500 divided by the middle 500: a busy page stops growing when it shows `page_sections` sections, so
-   past that point an add should cost what it costs at the end.
+   past that point an add should cost what it costs at the end. The three windows follow each other in time, so the
+   machine's load can fall on one of them (two runs of the same code gave 1.15 and 1.87): the same ratio is then
+   measured with the sizes taking turns (`turns_*`: 50 notes into a new KB, 50 more into the big one, ten times).
 2. model: a fake OpenAI server answering every call after 200 ms, `concurrency` 16; `--model-docs` notes added with
    --jobs 1 and with --jobs 8 (target: >= 5x faster wall time). Overviews are refreshed after the documents in both.
 3. cluster: the same notes through a LocalCluster of 2 worker processes with 4 threads each (8 documents in flight,
@@ -37,9 +39,9 @@ WINDOW = 500
 DELAY = 0.2
 
 
-def _notes(folder: str, count: int) -> str:
+def _notes(folder: str, count: int, start: int = 0) -> str:
     os.makedirs(folder)
-    for i in range(count):
+    for i in range(start, start + count):
         with open(os.path.join(folder, f"note-{i:05d}.md"), "w", encoding="utf-8") as fh:
             fh.write(generated_document(i))
     return folder
@@ -84,7 +86,8 @@ def offline(docs: int) -> dict:
             ("cpu_last", report["cpu"][-window:]))}
         mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        return {"documents": docs, "jobs": 2, "added": report["counts"]["added"], "seconds": round(seconds, 1),
+        turns = _taking_turns(tmp, root, docs)
+        return {**turns, "documents": docs, "jobs": 2, "added": report["counts"]["added"], "seconds": round(seconds, 1),
                 "documents_per_second": round(docs / seconds, 1), "window": window,
                 "apply_ms_first": round(first * 1000, 2), "apply_ms_last": round(last * 1000, 2),
                 "apply_ratio_last_first": round(last / first, 3), "apply_cpu_ms_first": round(cpu_first * 1000, 2),
@@ -98,6 +101,30 @@ def offline(docs: int) -> dict:
                 "apply_cpu_median_ratio_last_first": round(med["cpu_last"] / med["cpu_first"], 3),
                 "peak_mb_command": round(mine, 1),
                 "peak_mb_largest_worker": round(worker, 1), "peak_mb_total_bound": round(mine + 2 * worker, 1)}
+
+
+TURNS, CHUNK = 10, 50
+
+
+def _taking_turns(tmp: str, big: str, docs: int) -> dict:
+    """The same ratio with the two sizes taking turns, so that what else the machine does falls on both alike: ten
+    rounds, each adding the next 50 notes to a new KB (notes 0-499, as the first window) and the next 50 after
+    `docs` to the big KB (as a last window), each chunk one `add`. Medians of the applier's time per note."""
+    from wikismith.kb import KnowledgeBase
+
+    small = os.path.join(tmp, "turns-kb")
+    KnowledgeBase.init(small).close()
+    times: dict[str, list[float]] = {"small": [], "big": [], "small_cpu": [], "big_cpu": []}
+    for turn in range(TURNS):
+        for name, root, start in (("small", small, turn * CHUNK), ("big", big, docs + turn * CHUNK)):
+            _seconds, report = _add(root, _notes(os.path.join(tmp, f"turn-{name}-{turn}"), CHUNK, start), jobs=2)
+            times[name] += [f["seconds"] for f in report["files"] if f["status"] == "added"]
+            times[f"{name}_cpu"] += report["cpu"]
+    med = {name: statistics.median(values) for name, values in times.items()}
+    return {"turns_apply_median_ms_new_kb": round(med["small"] * 1000, 2),
+            "turns_apply_median_ms_big_kb": round(med["big"] * 1000, 2),
+            "turns_apply_median_ratio": round(med["big"] / med["small"], 3),
+            "turns_apply_cpu_median_ratio": round(med["big_cpu"] / med["small_cpu"], 3)}
 
 
 def _model_kb(tmp: str, name: str, fake) -> str:
