@@ -450,13 +450,13 @@ def remove_unshown() -> Workload:
 
 
 # A catalogue several nodes deep with a handful of notes: leaves of 3 pages (150 in use). The summaries of
-# note-000..note-003 and zeta sit under n -> no -> ... -> note-00, whose count no page holds. The notes are a line
-# each (no concept or entity page), so that the states are those of the catalogue.
+# note-000..note-003 and zeta sit under n -> no -> ... -> note-00, whose count no page holds. The notes are a word
+# each (no concept or entity page: only summaries and sources), so that the states are those of the catalogue.
 SMALL_LEAF = 3
 
 
 def _short_note(name: str) -> str:
-    return f"# {name.title()}\n\nA line of text to file under {name}.\n"
+    return f"---\ntitle: {name}\n---\nok.\n"
 
 
 def _small_leaves(step):
