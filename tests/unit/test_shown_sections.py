@@ -1,7 +1,8 @@
 """A page shows the sections of its first `page_sections` sources by document id and lists those: a document after
 them leaves the page as it is (every source's summary links it), one before them pushes the last one off, removing
-a shown one brings the next in line on. The wiki stays a function of the set of documents. The setting is 3 here (50 by default) so that a
-handful of hand-made drafts fill a page; tests/e2e/test_maintain.py fills one at 50 through the CLI."""
+a shown one brings the next in line on. The wiki stays a function of the set of documents. The setting is 3 here
+(50 by default) so that a handful of hand-made drafts fill a page; tests/e2e/test_maintain.py fills one at 50
+through the CLI."""
 
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ def test_a_document_after_the_shown_ones_leaves_the_page_as_it_was(tmp_path):
     try:
         KBS.add(kb, "d4")  # the fourth source: the overview says there are more than it shows
         crowded = wiki_files(root)["wiki/concepts/widget.md"]
-        assert _page(wiki_files(root), "wiki/concepts/widget.md")[2].startswith("**Widget** is discussed in more than 3")
+        overview = _page(wiki_files(root), "wiki/concepts/widget.md")[2]
+        assert overview.startswith("**Widget** is discussed in more than 3")
         changed = []
         for doc in ("d5", "d7"):  # after the shown ones: the page is not even part of the change
             def build(view, doc=doc):

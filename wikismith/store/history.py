@@ -91,7 +91,8 @@ def record(conn, command: Command, txn: str, label: str, entries, after: dict[st
             conn.execute("DELETE FROM history_files WHERE txn = ? AND seq = ?", known[:2])
             known = None
         if known is not None:
-            conn.execute("UPDATE history_files SET after = ? WHERE txn = ? AND seq = ?", (after.get(e.path), *known[:2]))
+            conn.execute("UPDATE history_files SET after = ? WHERE txn = ? AND seq = ?",
+                         (after.get(e.path), *known[:2]))
         else:
             conn.execute("INSERT INTO history_files (command, txn, seq, action, path, backup, old_size, after) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (number, txn, e.seq, e.action, e.path,

@@ -218,7 +218,7 @@ def _update(view, kind: str, prefix: str, old: Node, changed: dict[str, Row | No
             if view.exists(node_path(kind, child)):
                 out[node_path(kind, child)] = None
     lines += [_child_line(kind, child) for child in sorted(children)]
-    return (count if old.count is not None else None), lines
+    return count, lines  # None for an inner node below a root: a known count <= LEAF took the leaf branch
 
 
 def _count_up_to(view, kind: str, prefix: str, changed: dict[str, Row | None]) -> int | None:

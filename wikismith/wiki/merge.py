@@ -5,8 +5,8 @@ The rule: offline, the wiki is a function of the set of documents. Each document
 pages are registry rows (with its section for each). A page exists when one document holds it strong, or two
 documents hold it; then the first of the documents holding it by id (the KB's `page_sections`, 50 by default)
 have their sections there and are the sources its front matter lists, and each document's summary links to
-exactly the pages of its candidates that exist. Titles, overviews, descriptions and `updated` are chosen from the holders by rules
-that do not depend on order. So whatever order documents arrive in, and whatever was added and removed before,
+exactly the pages of its candidates that exist. Titles, overviews, descriptions and `updated` are chosen from the
+holders by rules that do not depend on order. So whatever order documents arrive in, and whatever was added and removed before,
 the same set of documents gives the same wiki (your own notes aside): removing a document gives back the wiki
 before it came, and recompiling an up-to-date KB changes nothing.
 
