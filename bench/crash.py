@@ -18,7 +18,7 @@ if "--fsync" not in sys.argv:
     os.environ["WIKISMITH_FSYNC"] = "off"  # read once when the store is imported, just below
 
 from bench import powercut  # noqa: E402
-from bench.crashkit import EXTRA_MODES, MODES, run_matrix  # noqa: E402
+from bench.crashkit import EXTRA_MODES, MODES, ram_folder, run_matrix  # noqa: E402
 from bench.workloads import WORKLOADS  # noqa: E402
 
 
@@ -42,7 +42,9 @@ def main() -> int:
     for name in args.workload or list(WORKLOADS):
         t0 = time.perf_counter()
         modes = tuple(m for m in args.mode or MODES + EXTRA_MODES if m in MODES + EXTRA_MODES)
-        outcomes = run_matrix(WORKLOADS[name](), modes, jobs=args.jobs) if modes else []
+        # With fsync on, runs stay on the disk's file system, where an fsync costs what it costs a user.
+        tmp = None if args.fsync else ram_folder()
+        outcomes = run_matrix(WORKLOADS[name](), modes, jobs=args.jobs, tmp=tmp) if modes else []
         rows_here = [outcome.as_dict() for outcome in outcomes]
         if powercut.MODE in (args.mode or ()):
             outcome, counts = powercut.run(WORKLOADS[name](), jobs=args.jobs, sample=args.sample, seed=args.seed)

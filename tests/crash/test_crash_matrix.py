@@ -4,7 +4,7 @@ runs a seeded sample of 100 of them, and crash-during-recovery at least 100 of i
 
 import pytest
 
-from bench.crashkit import EXTRA_MODES, MODES, run_matrix
+from bench.crashkit import EXTRA_MODES, MODES, ram_folder, run_matrix
 from bench.workloads import WORKLOADS
 from wikismith.store import fs
 
@@ -21,7 +21,8 @@ def _fixed_clock_no_fsync(monkeypatch):
 @pytest.mark.parametrize("workload", sorted(WORKLOADS))
 def test_every_interrupted_state_recovers(workload, tmp_path):
     made = WORKLOADS[workload]()
-    outcomes = run_matrix(made, MODES + EXTRA_MODES, jobs=1, tmp=str(tmp_path), sample=CI_SAMPLE, seed=20261202)
+    outcomes = run_matrix(made, MODES + EXTRA_MODES, jobs=1, tmp=ram_folder() or str(tmp_path), sample=CI_SAMPLE,
+                          seed=20261202)
     for outcome in outcomes:
         assert outcome.states > 0, f"{outcome.mode}: the workload passed no checkpoint: the bench measured nothing"
         assert outcome.survived == outcome.states, (outcome.mode, outcome.failures[:5])
