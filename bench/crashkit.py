@@ -3,12 +3,14 @@
 A workload is a before-state (built once into a template folder) and an action (one or more transactions). The
 clean run records the state after each transaction it commits; an interrupted run survives when, after recovery,
 the KB equals one of those states exactly (before, after the first transaction, ..., after the last), scratch
-folders are empty and doctor finds nothing. Each interrupted run is a forked child that really dies (SIGKILL) or really raises.
+folders are empty and doctor finds nothing. Each interrupted run is a forked child that really dies (SIGKILL) or
+really raises.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import random
@@ -442,3 +444,41 @@ def _worker_init() -> None:
 
 def _worker_run(task):
     return _BENCH.run_state(*task)
+
+
+# -- the matrix in a process of its own -----------------------------------------------------------------------------
+
+def run_matrix_apart(name: str, modes=MODES, **options) -> tuple[list[Outcome], tuple[str, ...]]:
+    """run_matrix of the workload called `name` in a new interpreter: its outcomes and the workload's extra modes.
+    Every state forks the process that runs the matrix, and a fork costs in proportion to that process's memory:
+    a test worker that has run a few hundred tests holds 300-450 MB, which doubled the system time of each state
+    against a fresh interpreter's. The environment (SOURCE_DATE_EPOCH, WIKISMITH_FSYNC) is the caller's."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_matrix_apart, args=(send, name, modes, options))
+    process.start()
+    send.close()
+    try:
+        rows, extra = receive.recv()
+    except EOFError:
+        process.join()
+        raise RuntimeError(f"{name}: the process running its matrix died (exit code {process.exitcode})") from None
+    process.join()
+    return [Outcome(**row) for row in rows], tuple(extra)
+
+
+def _matrix_apart(send, name: str, modes, options: dict) -> None:
+    from bench.workloads import WORKLOADS
+
+    workload = WORKLOADS[name]()
+    try:
+        outcomes = run_matrix(workload, modes, **options)
+        send.send(([dataclasses.asdict(o) for o in outcomes], workload.extra_modes))
+    except BaseException:
+        send.send(([dataclasses.asdict(Outcome(name, "bench", 1, 0, [{"state": "setup",
+                                                                     "problem": traceback.format_exc()}]))], ()))
+    finally:
+        send.close()
+
