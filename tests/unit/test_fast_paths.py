@@ -11,7 +11,7 @@ from wikismith import markdown as md
 from wikismith.store import pagememo
 from wikismith.store import passages as P
 from wikismith.store.db import link_targets
-from wikismith.wiki import frontmatter, merge
+from wikismith.wiki import frontmatter, overview
 
 ROUNDS = 4000
 # The `^`-anchored line patterns the "\n"-anchored tests in markdown replace: the reference they must agree with.
@@ -60,7 +60,7 @@ def test_defining_line_fast_path_equals_the_loop():
                          for _ in range(rng.randint(0, 6)))
         title = rng.choice(["Crash Recovery", "crash", "`Crash` recovery", "", "a"])
         name = " ".join(title.replace("`", "").split()).lower()
-        assert merge._defining_line(title, body) == merge._defining_line_slow(name, body), repr(body)
+        assert overview.defining_line(title, body) == overview.defining_line_slow(name, body), repr(body)
 
 
 def _passages_uncached(text):
@@ -291,19 +291,19 @@ def test_description_from_the_overview_pass_equals_a_second_pass():
              "- **Crash** recovery refers to y", "<!-- source:zz -->", "# Heading", "- `crash recovery` are z"]
     reused = 0
     for _ in range(ROUNDS):
-        overview = "\n".join(_lines(rng, lines, 3)) or "Plain."
-        parts = [rng.choice(["# Crash Recovery", ""]), f"<!-- overview -->\n{overview}\n<!-- /overview -->"]
+        text = "\n".join(_lines(rng, lines, 3)) or "Plain."
+        parts = [rng.choice(["# Crash Recovery", ""]), f"<!-- overview -->\n{text}\n<!-- /overview -->"]
         for doc in sorted(rng.sample(["a1", "b2", "c3"], rng.randint(0, 3))):
             body_lines = "\n".join(_lines(rng, lines[:6], 4))
             parts.append(f"<!-- source:{doc} -->\n## From {doc}\n\n{body_lines}\n<!-- /source:{doc} -->")
         body = "\n\n".join(parts) + "\n"
         before = sections.overview_text(body)
-        line = merge._defining_line(title, body) or merge._first_line(body)
-        derived = merge._overview_of(title, line, 3, 50)
+        line = overview.defining_line(title, body) or overview.first_line(body)
+        derived = overview.overview_of(title, line, 3, 50)
         after = sections.set_overview(body, derived)
-        if before is not None and merge._quiet_overview(title, before) and merge._quiet_overview(title, derived):
+        if before is not None and overview.quiet_overview(title, before) and overview.quiet_overview(title, derived):
             reused += 1
-            assert merge._description_of(line) == merge._derived_description(after, title), repr(body)
+            assert overview.description_of(line) == overview.derived_description(after, title), repr(body)
     assert reused > ROUNDS // 10
 
 

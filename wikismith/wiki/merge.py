@@ -5,10 +5,10 @@ The rule: offline, the wiki is a function of the set of documents. Each document
 pages are registry rows (with its section for each). A page exists when one document holds it strong, or two
 documents hold it; then the first of the documents holding it by id (the KB's `page_sections`, 50 by default)
 have their sections there and are the sources its front matter lists, and each document's summary links to
-exactly the pages of its candidates that exist. Titles, overviews, descriptions and `updated` are chosen from the
-holders by rules that do not depend on order. So whatever order documents arrive in, and whatever was added and removed before,
-the same set of documents gives the same wiki (your own notes aside): removing a document gives back the wiki
-before it came, and recompiling an up-to-date KB changes nothing.
+exactly the pages of its candidates that exist. Titles, overviews, descriptions (wiki/overview.py) and `updated`
+are chosen from the holders by rules that do not depend on order. So whatever order documents arrive in, and
+whatever was added and removed before, the same set of documents gives the same wiki (your own notes aside):
+removing a document gives back the wiki before it came, and recompiling an up-to-date KB changes nothing.
 
 What it costs stays bounded: a page comes into existence when a document makes it cross the threshold, and then at
 most one earlier document held it (two would have made it exist already); a page goes when a removal makes it fall
@@ -21,7 +21,6 @@ shown one brings the next in line on.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import posixpath
 import re
@@ -30,15 +29,13 @@ from dataclasses import dataclass
 
 from wikismith.compile.draft import Contribution, Draft
 from wikismith.errors import WikismithError
-from wikismith.markdown import has_other_breaks
 from wikismith.store.mutation import CandidateRow, DocumentRow, Mutation
 from wikismith.store.view import KBView
-from wikismith.wiki import frontmatter, pages, sections
+from wikismith.wiki import frontmatter, overview, pages, sections
 from wikismith.wiki.links import unlink_unknown
 from wikismith.wiki.slug import slugify
 from wikismith.wiki.work import ALIAS, Work
 
-MAX_OVERVIEW_CHARS = 400
 KIND_OF_FOLDER = {"concepts": "concept", "entities": "entity"}  # pages built from sections, by folder
 
 
@@ -354,7 +351,7 @@ def _doc_title(work: Work, doc_id: str, draft: Draft | None, own_id: str) -> str
         return doc.get("name") or doc_id
 
 
-def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview: str | None) -> None:
+def _write_section(work: Work, path: str, holder: dict, doc_title: str, given: str | None) -> None:
     """Splice one document's section into the page, with the page's title, overview, description and sources
     as its holders make them; the work is proportional to the change, not the page. A document that comes after
     the shown ones changes nothing there (unless it brings a new name): the page is not even rewritten."""
@@ -362,7 +359,7 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview
     current = work.current(path)
     meta, body = frontmatter.parse(current) if current else ({}, "")
     title = work.title(path, holder["title"])
-    if current and _unshown(work, path, meta, body, doc_id, title, overview):
+    if current and _unshown(work, path, meta, body, doc_id, title, given):
         work.m.keeps.add(path)
         return
     if not body.strip():
@@ -373,21 +370,24 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview
                                    work.shown)
     sources = sections.sorted_ids(body)
     first = None  # the page's first defining (or first) line, when the new body is known to have the same
-    if overview is None and current:
+    if given is None and current:
         pass  # an LLM compiler refreshes the overviews of the pages an add touched, once, after the add
-    elif overview:
-        body = sections.set_overview(body, unlink_unknown(overview, frozenset()))
+    elif given:
+        body = sections.set_overview(body, unlink_unknown(given, frozenset()))
     else:
         before = sections.overview_text(body)
-        line = _defining_line(title, body) or _first_line(body)
-        derived = _overview_of(title, line, work.holders(path)[0], work.shown)
+        line = overview.defining_line(title, body) or overview.first_line(body)
+        derived = overview.overview_of(title, line, work.holders(path)[0], work.shown)
         body = sections.set_overview(body, derived)
         # Only the overview changed: unless either overview has a line that could be the defining or the first
         # line, the new body's is the same line, and a second pass over a page of thousands of sections is spared.
-        if title and before is not None and _quiet_overview(title, before) and _quiet_overview(title, derived):
+        if title and before is not None and overview.quiet_overview(title, before) \
+                and overview.quiet_overview(title, derived):
             first = line
-    description = (_description_of(first) if first is not None else _derived_description(body, title)) \
-        or holder["description"]
+    if first is not None:
+        description = overview.description_of(first) or holder["description"]
+    else:
+        description = overview.derived_description(body, title) or holder["description"]
     updated = work.updated(sources, since=(path, meta.get("sources") or [], meta.get("updated")))
     meta = {**meta, "type": holder["kind"], "title": title, "description": description, "sources": sources,
             "updated": updated}
@@ -395,7 +395,7 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, overview
     work.put(path, holder["kind"], title, description, pages.with_front_matter(meta, body), sources, updated)
 
 
-def _unshown(work: Work, path: str, meta: dict, body: str, doc_id: str, title: str, overview: str | None) -> bool:
+def _unshown(work: Work, path: str, meta: dict, body: str, doc_id: str, title: str, given: str | None) -> bool:
     """Whether the page stays as it is with `doc_id` among its sources or without it: the document's section is
     not shown (it comes after the first `work.shown` by id), the title and aliases stay, and the overview already
     says the page has more sources than it shows (or an LLM writes it, later)."""
@@ -404,9 +404,9 @@ def _unshown(work: Work, path: str, meta: dict, body: str, doc_id: str, title: s
         return False
     if meta.get("title") != title or (meta.get("aliases") or []) != work.aliases(path, title):
         return False
-    if overview is None:
+    if given is None:
         return True
-    return not overview and (sections.overview_text(body) or "").startswith(_crowded(title, work.shown))
+    return not given and (sections.overview_text(body) or "").startswith(overview.crowded(title, work.shown))
 
 
 def _with_aliases(work: Work, path: str, meta: dict, title: str) -> dict:
@@ -414,104 +414,6 @@ def _with_aliases(work: Work, path: str, meta: dict, title: str) -> dict:
     meta = {k: v for k, v in meta.items() if k != "aliases"}
     aliases = work.aliases(path, title)
     return {**meta, "aliases": aliases} if aliases else meta
-
-
-def _first_line(body: str) -> str:
-    """The first line of prose of the page's first section: bounded work, however many sections there are."""
-    start = body.find("<!-- source:")
-    if start >= 0:
-        end = body.find("<!-- /source:", start)
-        for line in body[start:end].splitlines()[1:]:
-            if line.strip() and not line.startswith("#"):
-                return line.lstrip("-> ").strip()
-    return ""
-
-
-def _defining_line(title: str, body: str) -> str:
-    """The first line of the page's sections that says what the thing is ("A trait object is …", "Type hints
-    refer to …"), in section order (by document id), so the choice does not depend on the order of adds."""
-    name = " ".join(title.replace("`", "").split()).lower()
-    if not has_other_breaks(body):
-        # One regular-expression pass over the page finds the line (or that there is none) without a Python step
-        # per line: a page that gathers a section from each of thousands of documents made this loop the largest
-        # cost of an add. The line it finds is checked as below; anything unusual takes the loop.
-        low = "\n" + body.replace("`", "").replace("**", "").lower()
-        found = _definition_pattern(name).search(low)  # "\n"-anchored: see markdown._NL_HASH_LINE
-        if found is None:
-            return ""
-        line = body.split("\n")[low.count("\n", 1, found.start() + 1)]
-        if line.startswith("- ") and _defines(line[2:].replace("`", "").replace("**", "").lower(), name):
-            return line[2:].strip()
-    return _defining_line_slow(name, body)
-
-
-@functools.lru_cache(maxsize=4096)
-def _definition_pattern(name: str) -> re.Pattern:
-    """_defines() over every line at once: a line `- ` + article + name + plural + defining verb, matched on the
-    "\n" before it (the text searched starts with one)."""
-    verbs = "|".join(re.escape(v) for v in _DEFINING_VERBS)
-    return re.compile(f"\\n- (?:the |an |a )?{re.escape(name)}(?: |s |es )(?:{verbs})")
-
-
-def _defining_line_slow(name: str, body: str) -> str:
-    for line in body.splitlines():
-        if line.startswith("- ") and _defines(line[2:].replace("`", "").replace("**", "").lower(), name):
-            return line[2:].strip()
-    return ""
-
-
-_ARTICLES = ("the ", "an ", "a ", "")
-_PLURALS = (" ", "s ", "es ")
-_DEFINING_VERBS = ("is ", "are ", "refer to ", "refers to ", "mean ", "means ", "denote ", "denotes ", "describe ",
-                   "describes ")
-
-
-def _defines(text: str, name: str) -> bool:
-    """Whether `text` starts like the regex `(?:the |an? )?NAME(?:s|es)? (?:is|are|refers? to|means?|denotes?|
-    describes?) ` (NAME literal): plain string tests, since compiling one regex per page title cost more than
-    the rest of the page's merge."""
-    for article in _ARTICLES:
-        if not text.startswith(article) or not text.startswith(name, len(article)):
-            continue
-        at = len(article) + len(name)
-        for plural in _PLURALS:
-            if text.startswith(plural, at) and text.startswith(_DEFINING_VERBS, at + len(plural)):
-                return True
-    return False
-
-
-def _derived_description(body: str, title: str = "") -> str:
-    """Always from the sections the page holds now, so it never quotes a document that is gone."""
-    return _description_of(title and _defining_line(title, body) or _first_line(body))
-
-
-def _description_of(first: str) -> str:
-    line = " ".join(first.replace("**", "").split())
-    return line if len(line) <= 160 else line[:159].rsplit(" ", 1)[0] + "…"
-
-
-def _quiet_overview(title: str, text: str) -> bool:
-    """Whether an overview's text holds no line _defining_line could pick and nothing _first_line looks for."""
-    return "<!-- " not in text and not _defining_line(title, text)
-
-
-def _derived_overview(title: str, body: str, count: int, shown: int) -> str:
-    return _overview_of(title, _defining_line(title, body) or _first_line(body), count, shown)
-
-
-def _overview_of(title: str, first: str, count: int, shown: int) -> str:
-    if count > shown:  # no count past the limit: a page that every later document rewrote would grow the adds
-        text = _crowded(title, shown)
-    else:
-        text = f"**{title}** is discussed in {count} {'source' if count == 1 else 'sources'}."
-    if first:
-        text += f" {first}"
-    return text[:MAX_OVERVIEW_CHARS].rstrip()
-
-
-def _crowded(title: str, shown: int) -> str:
-    return f"**{title}** is discussed in more than {shown} sources; the sections of the first {shown} by document id " \
-           "are below, and every source's summary links here."
 
 
 # -- taking a document's contribution out ---------------------------------------------------------------------------
@@ -572,10 +474,10 @@ def _forget_section(work: Work, doc_id: str, path: str) -> None:
     sources = sections.sorted_ids(body)
     if meta.get("title") != title:
         body = sections.set_title(body, pages.heading(title))
-    body = sections.set_overview(body, _derived_overview(title, body, work.holders(path)[0], work.shown))
+    body = sections.set_overview(body, overview.derived_overview(title, body, work.holders(path)[0], work.shown))
     updated = work.updated(sources)
     meta = {**meta, "title": title, "sources": sources,
-            "description": _derived_description(body, title) or meta.get("description", ""), "updated": updated}
+            "description": overview.derived_description(body, title) or meta.get("description", ""), "updated": updated}
     meta = _with_aliases(work, path, meta, title)
     work.put(path, kind, title, meta["description"], pages.with_front_matter(meta, body), sources, updated)
 
