@@ -472,8 +472,8 @@ def run_matrix_apart(name: str, modes=MODES, **options) -> tuple[list[Outcome], 
 def _matrix_apart(send, name: str, modes, options: dict) -> None:
     from bench.workloads import WORKLOADS
 
-    workload = WORKLOADS[name]()
     try:
+        workload = WORKLOADS[name]()
         outcomes = run_matrix(workload, modes, **options)
         send.send(([dataclasses.asdict(o) for o in outcomes], workload.extra_modes))
     except BaseException:
