@@ -23,11 +23,10 @@ from __future__ import annotations
 import contextlib
 import json
 import posixpath
-import re
 import unicodedata
 from dataclasses import dataclass
 
-from wikismith.compile.draft import Contribution, Draft
+from wikismith.compile.draft import Draft
 from wikismith.errors import WikismithError
 from wikismith.store.mutation import CandidateRow, DocumentRow, Mutation
 from wikismith.store.view import KBView
