@@ -39,11 +39,11 @@ def main() -> int:
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
     started = time.perf_counter()
     rows = []
+    # With fsync on, runs stay on the disk's file system, where an fsync costs what it costs a user.
+    tmp = None if args.fsync else ram_folder()
     for name in args.workload or list(WORKLOADS):
         t0 = time.perf_counter()
         modes = tuple(m for m in args.mode or MODES + EXTRA_MODES if m in MODES + EXTRA_MODES)
-        # With fsync on, runs stay on the disk's file system, where an fsync costs what it costs a user.
-        tmp = None if args.fsync else ram_folder()
         outcomes = run_matrix(WORKLOADS[name](), modes, jobs=args.jobs, tmp=tmp) if modes else []
         rows_here = [outcome.as_dict() for outcome in outcomes]
         if powercut.MODE in (args.mode or ()):

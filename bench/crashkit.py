@@ -184,12 +184,14 @@ def judge(root: str, accepted: list[dict], wiki: bool = True, known: frozenset[s
     says of the clean before and after states themselves (a workload that repairs a damaged KB starts damaged).
     `wiki_seen`: the wiki checks' findings per accepted state, filled as states are met (see _problems)."""
     state = snapshot.state(root)
-    if state not in accepted:
+    try:
+        index = accepted.index(state)
+    except ValueError:
         return _diff(state, accepted)
     left = snapshot.scratch_leftovers(root)
     if left:
         return f"scratch left over: {left[:3]}"
-    problems = _problems(root, wiki, wiki_seen, accepted.index(state)) - known
+    problems = _problems(root, wiki, wiki_seen, index) - known
     if problems:
         return "doctor: " + "; ".join(sorted(problems)[:3])
     return None
