@@ -40,7 +40,6 @@ class Workload:
     wiki: bool = True  # also run doctor's wiki checks (links, index); off for synthetic store-only workloads
     warm: bool = False  # run the action once in the bench process first, so forked runs inherit its caches
     teardown: Callable[[], None] | None = None  # stops what the workload started (a fake model server)
-    sample_above: int | None = None  # sampled (CI) past this many states per mode, not SAMPLE_ABOVE (slow runs)
     extra_modes: tuple[str, ...] = ()  # of EXTRA_MODES
     documents: int = 0  # documents a parallel add prepares (the states of "worker-killed")
 
@@ -379,34 +378,37 @@ def ram_folder(room: int = 2 << 30) -> str | None:
     return "/dev/shm" if stat.f_bavail * stat.f_frsize >= room and os.access("/dev/shm", os.W_OK) else None
 
 
-SAMPLE_ABOVE = 300  # a mode with more states than this may be sampled (CI); the bench itself runs them all
+SAMPLE_ABOVE = 300  # a workload with more states than this may be sampled (CI); the bench itself runs them all
 
 
 def run_matrix(workload: Workload, modes=MODES, *, jobs: int = 2, tmp: str | None = None,
                sample: int | None = None, seed: int = 0) -> list[Outcome]:
-    """Every mode of one workload. With `sample`, a mode of more than SAMPLE_ABOVE checkpoints runs a seeded
-    sample of `sample` of them; crash-during-recovery, whose states are (crash point, recovery crash point) pairs,
-    runs crash points in a seeded order until `sample` states have been judged."""
+    """Every mode of one workload. With `sample`, crash-during-recovery, whose states are (crash point, recovery
+    crash point) pairs, runs crash points in a seeded order until `sample` states have been judged; and a workload
+    of more than SAMPLE_ABOVE checkpoints runs a seeded sample of `sample` checkpoints of each other mode that has
+    more."""
     workdir = tempfile.mkdtemp(prefix=f"crash-{workload.name}-", dir=tmp)
-    above = SAMPLE_ABOVE if workload.sample_above is None else workload.sample_above
-    if sample:
-        sample = min(sample, above)
     try:
         bench = Bench(workload, workdir)
         modes = tuple(m for m in modes if m not in EXTRA_MODES or m in workload.extra_modes)
         outcomes = {mode: Outcome(workload.name, mode) for mode in modes}
+        checkpoints = {mode: bench.checkpoints(mode) for mode in modes}
+        # Crash-during-recovery has more states than crash points (one per recovery checkpoint too), so a
+        # workload with it always has more than its checkpoints; the others are sampled past SAMPLE_ABOVE.
+        sample_all = sample and sum(len(ks) for ks in checkpoints.values()) > SAMPLE_ABOVE
         for mode in modes:
-            ks = bench.checkpoints(mode)
+            ks = checkpoints[mode]
             outcome = outcomes[mode]
+            shuffle = random.Random(f"{seed}:{workload.name}:{mode}")
             if sample and mode == "crash-during-recovery":
-                ks = random.Random(f"{seed}:{workload.name}:{mode}").sample(ks, len(ks))
+                ks = shuffle.sample(ks, len(ks))
                 for start in range(0, len(ks), max(1, jobs)):
                     if outcome.states >= sample:
                         break
                     _tally(outcome, _map(bench, [(mode, k) for k in ks[start:start + max(1, jobs)]], jobs))
                 continue
-            if sample and len(ks) > above:
-                ks = sorted(random.Random(f"{seed}:{workload.name}:{mode}").sample(ks, sample))
+            if sample_all and len(ks) > sample:
+                ks = sorted(shuffle.sample(ks, sample))
             _tally(outcome, _map(bench, [(mode, k) for k in ks], jobs))
         return list(outcomes.values())
     finally:

@@ -1,5 +1,6 @@
-"""The crash-point matrix in CI: every workload of bench/crash.py, every mode. A mode of more than 300 checkpoints
-runs a seeded sample of 100 of them, and crash-during-recovery at least 100 of its (crash, recovery crash) states;
+"""The crash-point matrix in CI: every workload of bench/crash.py, every mode. A workload of more than 300
+checkpoints runs a seeded sample of 100 of each mode's (all of a mode that has fewer), and crash-during-recovery at
+least 100 of its (crash, recovery crash) states;
 `python bench/crash.py` runs them all, and the closing notes report that full run.
 
 Each workload's matrix runs in a fresh interpreter (bench/crashkit.run_matrix_apart): its states fork that process,
