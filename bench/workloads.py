@@ -542,6 +542,29 @@ WORKLOADS.update({
 })
 
 
+# -- mentions: a page that comes to exist gathers the sections of the documents that only mention it ---------------
+
+BOOK = os.path.join(CORPUS, "book")
+# Two chapters that use "trait" without making it a topic of theirs, and the chapter that makes it one.
+MENTIONING = {name: os.path.join(BOOK, name) for name in ("ch05-03-method-syntax.md", "ch18-01-what-is-oo.md")}
+TRAITS = os.path.join(BOOK, "ch10-00-generics.md")
+
+
+def add_gathering_mentions() -> Workload:
+    """The add makes "Trait" exist: the page gets the mentioning chapters' sections (not their summaries' links)."""
+    return _add_one_file("add-gathering-mentions", TRAITS, lambda inbox: _kb_with(MENTIONING)[0])
+
+
+def remove_dropping_mentions() -> Workload:
+    """The removal makes "Trait" go, with the sections of the chapters that only mention it."""
+    build, _ = _kb_with({**MENTIONING, "ch10-00-generics.md": TRAITS})
+    return Workload("remove-dropping-mentions", build,
+                    lambda root: _cli("--kb", root, "remove", "-y", "ch10-00-generics"), warm=True)
+
+
+WORKLOADS.update({"add-gathering-mentions": add_gathering_mentions, "remove-dropping-mentions": remove_dropping_mentions})
+
+
 # -- asking: saved answers (issue 11) -------------------------------------------------------------------------------
 
 def query_save() -> Workload:

@@ -149,3 +149,43 @@ def test_an_other_name_one_document_declares_is_one_page_for_every_document(tmp_
     assert _wiki(root) == _wiki(without)
     assert cli("undo", "-y", kb=root)[0] == 0
     assert _wiki(root) == trees["declared-last"]
+
+
+# -- mentions: a chapter that uses a page's name joins the page ----------------------------------------------------
+
+MENTIONING = [CORPUS / "book" / f for f in ("ch05-03-method-syntax.md", "ch18-01-what-is-oo.md")]
+TRAITS = CORPUS / "book" / "ch10-00-generics.md"  # makes "Trait" a topic; the two above only use the word
+
+
+def test_a_page_gathers_the_documents_that_mention_it_in_any_order_and_loses_them_with_it(tmp_path):
+    from wikicheck import cli
+
+    trees = {}
+    for name, order in (("mentions-first", [*MENTIONING, TRAITS]), ("topic-first", [TRAITS, *MENTIONING])):
+        root = tmp_path / name
+        assert cli("init", root)[0] == 0
+        for path in order:
+            assert add(root, path)[0] == 0
+        trees[name] = _wiki(root)
+    assert trees["mentions-first"] == trees["topic-first"]
+    root = tmp_path / "mentions-first"
+    meta, body = _pages(root, "concepts")["trait"]
+    assert meta["sources"] == ["ch05-03-method-syntax", "ch10-00-generics", "ch18-01-what-is-oo"]
+    assert "## From [[summaries/ch10-00-generics|" in body
+    for doc in ("ch05-03-method-syntax", "ch18-01-what-is-oo"):
+        assert f"## Mentioned in [[summaries/{doc}|" in body
+        summary = (root / "wiki" / "summaries" / f"{doc}.md").read_text(encoding="utf-8")
+        assert "[[concepts/trait|" not in summary, doc  # a mention is not one of the document's pages
+    summary = (root / "wiki" / "summaries" / "ch10-00-generics.md").read_text(encoding="utf-8")
+    assert "[[concepts/trait|" in summary
+    # The description quotes the chapter about traits, not the first chapter by id that only mentions them.
+    about = body.split("<!-- source:ch10-00-generics -->")[1].split("<!-- /source:ch10-00-generics -->")[0]
+    assert "trait" in meta["description"].lower() and meta["description"] in about
+    code, out, err = cli("remove", "-y", "ch10-00-generics", kb=root)
+    assert code == 0, err
+    assert not (root / "wiki" / "concepts" / "trait.md").exists()
+    only = tmp_path / "mentions-only"
+    assert cli("init", only)[0] == 0
+    for path in MENTIONING:
+        assert add(only, path)[0] == 0
+    assert _wiki(root) == _wiki(only)

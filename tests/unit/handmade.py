@@ -14,7 +14,8 @@ REMOVED_AT = "2026-02-01T00:00:00Z"
 
 
 class HandMade:
-    """`docs`: document -> (added at, [(concept key, strong)], [(other name, term)]); `settings` for each KB."""
+    """`docs`: document -> (added at, [(concept key, strong)], [(other name, term)]); `settings` for each KB.
+    A key held with strong None is a mention: the document uses the name and joins its page, if there is one."""
 
     def __init__(self, docs: dict[str, tuple[str, list, list]], settings: dict | None = None):
         self.docs = docs
@@ -25,10 +26,15 @@ class HandMade:
         source = SourceInfo(name=f"{doc}.md", origin="file", hash=hashlib.sha256(doc.encode()).hexdigest(),
                             kind="markdown")
         contributions = [Contribution(kind="concept", key=key, title=key.title(), section=f"- {doc} on {key}.",
-                                      description=f"{doc} on {key}", strong=strong) for key, strong in held]
+                                      description=f"{doc} on {key}", strong=strong) for key, strong in held
+                         if strong is not None]
+        mentions = [Contribution(kind="concept", key=key, title="", section=f"- {doc} mentions {key}.",
+                                 description=f"{doc} mentions {key}", strong=False) for key, strong in held
+                    if strong is None]
         return Draft(source=source, title=doc.upper(), description=f"about {doc}", key_points=[], body="",
                      source_markdown=f"# {doc}\n", contributions=contributions,
-                     other_names=[OtherName("concept", other, other.title() + "s", term) for other, term in others])
+                     other_names=[OtherName("concept", other, other.title() + "s", term) for other, term in others],
+                     mentions=mentions)
 
     def draft_mutation(self, view, doc: str):
         return merge.build_mutation(self.draft(doc), view, when=self.docs[doc][0], raw_bytes=None).mutation

@@ -62,3 +62,6 @@ class Draft:
     warnings: list[str] = field(default_factory=list)
     page_count: int | None = None
     other_names: list[OtherName] = field(default_factory=list)
+    # Topics the document uses but does not make its own: each joins the concept page of its key when that page
+    # exists (a document that talks about traits is among the sources of "Trait"), and never makes one exist.
+    mentions: list[Contribution] = field(default_factory=list)

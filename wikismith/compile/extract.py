@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from functools import lru_cache
 
 from wikismith.compile.analysis import MAX_SENTENCES, Unit, analyse
 from wikismith.compile.entities import Entity, entities
@@ -97,13 +98,25 @@ def key_sentences(text: str, n: int = 5) -> list[str]:
     return [u.text for u in sorted(chosen, key=lambda u: u.index)]
 
 
+@lru_cache(maxsize=4)
+def _sentences_with(text: str) -> dict[str, list[Unit]]:
+    """The document's sentences by each word they contain, in order: a phrase is looked for only in the sentences
+    holding its first word (a document asks this for its ~250 topics, names and mentions)."""
+    index: dict[str, list[Unit]] = {}
+    for u in analyse(text).sentences:
+        for word in dict.fromkeys(u.norm.split()):
+            index.setdefault(word, []).append(u)
+    return index
+
+
 def best_sentences_for(text: str, phrase_key: str, n: int = 3) -> list[str]:
     """Up to `n` sentences that best describe the phrase (they contain it; early and definitional ones first),
     in document order."""
-    needle = " " + " ".join(key_words(phrase_key)) + " "
-    if not needle.strip():
+    words = key_words(phrase_key)
+    if not words:
         return []
-    found = [u for u in analyse(text).sentences if needle in u.norm and not u.skip]
+    needle = " " + " ".join(words) + " "
+    found = [u for u in _sentences_with(text).get(words[0], ()) if needle in u.norm and not u.skip]
     if not found:
         return []
     total = len(found)

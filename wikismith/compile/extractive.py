@@ -9,7 +9,7 @@ from __future__ import annotations
 from wikismith.compile import extract
 from wikismith.compile.acronyms import expansions, modifiers
 from wikismith.compile.lexicon import titleish
-from wikismith.compile.phrases import Phrase, usual_section_keys
+from wikismith.compile.phrases import Phrase, used_phrases, usual_section_keys
 from wikismith.compile.terms import called_terms, emphasized_terms, heading_terms, synonyms, title_terms
 from wikismith.compile.draft import Contribution, Draft, OtherName, SourceInfo
 from wikismith.compile.entities import Entity
@@ -23,6 +23,8 @@ STRONG_COUNT = 3  # ... when they occur at least this often
 LEADING_RANK = 2  # a document's very first phrases are what it is about, even a short one that says them twice
 LEADING_COUNT = 2
 DESCRIPTION_CHARS = 160
+MENTION_USES = 2  # a document that uses an existing page's name this often is among that page's sources
+MENTIONS = 60  # at most this many, the most used first (100 or 200 found no more on the labels, and cost more)
 COMMON_NOUN_RATIO = 10  # a phrase this many times as frequent as the same name is a topic, not a name
 
 
@@ -167,6 +169,7 @@ def compile_document(doc, source: SourceInfo) -> Draft:
     other = [OtherName("concept", o, title_line(shown[o]), t) for o, t in sorted(declared.items())
              if t in concepts and o in shown]
     tree = doc.tree.to_dict() if getattr(doc, "tree", None) else None
+    taken = {c.key for c in contributions} | set(declared) | {o.key for o in other}
     return Draft(
         source=source,
         title=title_line(title),
@@ -180,4 +183,23 @@ def compile_document(doc, source: SourceInfo) -> Draft:
         warnings=list(doc.warnings),
         page_count=getattr(doc, "page_count", None),
         other_names=other,
+        mentions=_mentions(text, title, taken),
     )
+
+
+def _mentions(text: str, title: str, taken: set[str]) -> list[Contribution]:
+    """The phrases the document uses at least MENTION_USES times and does not hold as concepts or names: each
+    joins the concept page of that name if one exists, with this document's best sentences about it."""
+    out = []
+    for key, _count in used_phrases(text, MENTION_USES):
+        if len(out) >= MENTIONS:
+            break
+        if key in taken:
+            continue
+        best = extract.best_sentences_for(text, key, n=2)
+        if best:
+            out.append(Contribution(
+                kind="concept", key=key, title="", section="\n".join(f"- {one_line(s)}" for s in best),
+                description=clip(one_line(best[0]), DESCRIPTION_CHARS) or f"a concept from {one_line(title)}",
+                strong=False))
+    return out

@@ -145,6 +145,16 @@ def key_phrases(text: str, limit: int = 15) -> list[Phrase]:
     return _rank(_collect(text), limit, analyse(text).german)
 
 
+def used_phrases(text: str, uses: int) -> list[tuple[str, int]]:
+    """Every phrase of up to four non-stopwords the document uses at least `uses` times, with its count, most used
+    first: what it can join pages about (no filter for nouns or rank; generic words and usual section names
+    aside)."""
+    stats = _collect(text)
+    skip = usual_section_keys()
+    found = [(key, n) for key, n in stats.count.items() if n >= uses and key not in GENERIC and key not in skip]
+    return sorted(found, key=lambda kn: (-kn[1], kn[0]))
+
+
 def never_a_noun(text: str, key: str) -> bool:
     """A single word the document never writes in the plural nor alone after a determiner ("explicit",
     "replace"): an adjective or a verb, by the same statistics as the key phrases."""

@@ -26,6 +26,7 @@ class Block:
 _HEADER_FIELD = re.compile(r"([A-Z][A-Za-z-]*):(?:[ \t]+(.*))?\Z")
 _UNDERLINE = re.compile(r"([=\-~^\"'`*+#:._])\1{2,}[ \t]*\Z")
 _SIMPLE_TABLE = re.compile(r"=+( +=+)+[ \t]*\Z")
+_LINK_DEFINITION = re.compile(r" {0,3}\[[^\]]+\]:\s*\S")  # "[trait-objects]: ch18-02.md": a link's target, not prose
 _TABLE_LINE = re.compile(r"[ \t]*(\||\+[-=+])")
 _LIST = re.compile(r"([ \t]*)([-*+•‣◦▪]|\d{1,3}[.)]|#\.|\(?[a-zA-Z][.)]|\(\d{1,3}\))[ \t]+(?=\S)")
 _DIRECTIVE = re.compile(r"([ \t]*)\.\.(?:[ \t]+([\w:-]+)::)?")
@@ -231,7 +232,7 @@ def blocks(text: str) -> list[Block]:
             else:
                 flush()
             continue
-        if _TABLE_LINE.match(line):
+        if _TABLE_LINE.match(line) or (not para and _LINK_DEFINITION.match(line)):
             flush()
             continue
         m = _DIRECTIVE.match(line)

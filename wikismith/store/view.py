@@ -186,9 +186,9 @@ class KBView:
         return registry.candidate_rows(self.conn, doc_id)
 
     def candidate_stats(self, page: str, excluding: set[str]) -> tuple[int, int, dict[str, int]]:
-        """(documents holding `page`, of them holding it strong, how many name it each way), documents in
-        `excluding` left out. Read from the counts the registry keeps (one row per name), then the documents left
-        out taken away: bounded work whatever the number of holders."""
+        """(documents holding `page`, of them holding it strong, how many name it each way; a document that only
+        mentions it names it ""), documents in `excluding` left out. Read from the counts the registry keeps (one
+        row per name), then the documents left out taken away: bounded work whatever the number of holders."""
         count = strong = 0
         titles: dict[str, int] = {}
         for title, n, s in self.conn.execute("SELECT title, holders, strong FROM candidate_titles WHERE page = ?",
@@ -203,34 +203,48 @@ class KBView:
                 count, strong = count - 1, strong - s
         return count, strong, {t: n for t, n in titles.items() if n > 0}
 
-    def candidate_holders(self, page: str, excluding: set[str], limit: int | None) -> list[dict]:
+    def candidate_holders(self, page: str, excluding: set[str], limit: int | None, *,
+                          named: bool = False) -> list[dict]:
         """Up to `limit` documents holding `page` (with their sections), those in `excluding` left out; every one
-        with limit None."""
+        with limit None. With named, only those naming it (a mention does not)."""
+        only = "AND title != ''" if named else ""  # the partial index candidates_named: no scan past mentions
         rows = self.conn.execute(f"SELECT {', '.join(CANDIDATE_COLUMNS)} FROM candidates WHERE page = ? "
-                                 "AND kind != 'alias' ORDER BY document LIMIT ?",
+                                 f"AND kind != 'alias' {only} ORDER BY document LIMIT ?",
                                  (page, -1 if limit is None else limit + len(excluding))).fetchall()
         rows = [dict(zip(CANDIDATE_COLUMNS, r)) for r in rows if r[0] not in excluding]
         return rows if limit is None else rows[:limit]
 
-    def candidate_group_stats(self, pages: list[str], excluding: set[str]) -> tuple[int, int, dict[str, int]]:
-        """(documents holding one of `pages`, of them holding one strong, how many rows name them each way), each
-        document counted once in the first two, documents in `excluding` left out. Aggregated in SQL."""
+    def candidate_group_stats(self, pages: list[str], excluding: set[str]) -> tuple[int, int, int, dict[str, int]]:
+        """(documents holding one of `pages`, of them naming one (not only mentioning it), of them holding one
+        strong, how many rows name them each way), each document counted once in the first three, documents in
+        `excluding` left out. Aggregated in SQL."""
         marks = ", ".join("?" * len(pages))
         where = f"page IN ({marks}) AND kind != 'alias'"
-        count, strong = self.conn.execute(
-            f"SELECT count(DISTINCT document), count(DISTINCT CASE WHEN strong THEN document END) FROM candidates "
-            f"WHERE {where}", pages).fetchone()
+        count, named, strong = self.conn.execute(
+            f"SELECT count(DISTINCT document), count(DISTINCT CASE WHEN title != '' THEN document END), "
+            f"count(DISTINCT CASE WHEN strong THEN document END) FROM candidates WHERE {where}", pages).fetchone()
         titles = dict(self.conn.execute(f"SELECT title, count(*) FROM candidates WHERE {where} GROUP BY title",
                                         pages).fetchall())
         for chunk in _chunks(sorted(excluding)):
             docs = ", ".join("?" * len(chunk))
-            for _doc, s, names in self.conn.execute(
-                    f"SELECT document, max(strong), group_concat(title, char(0)) FROM candidates WHERE {where} "
-                    f"AND document IN ({docs}) GROUP BY document", (*pages, *chunk)):
-                count, strong = count - 1, strong - int(bool(s))
+            for _doc, n, s, names in self.conn.execute(
+                    f"SELECT document, max(title != ''), max(strong), group_concat(title, char(0)) FROM candidates "
+                    f"WHERE {where} AND document IN ({docs}) GROUP BY document", (*pages, *chunk)):
+                count, named, strong = count - 1, named - int(bool(n)), strong - int(bool(s))
                 for name in names.split("\0"):
                     titles[name] -= 1
-        return count, strong, {t: n for t, n in titles.items() if n > 0}
+        return count, named, strong, {t: n for t, n in titles.items() if n > 0}
+
+    def pages_or_other_names(self, paths: set[str]) -> set[str]:
+        """Those of `paths` that are pages of the registry or that a document declares another name."""
+        found: set[str] = set()
+        for chunk in _chunks(sorted(paths)):
+            marks = ", ".join("?" * len(chunk))
+            found.update(r[0] for r in self.conn.execute(f"SELECT path FROM pages WHERE path IN ({marks})", chunk))
+            found.update(r[0] for r in self.conn.execute(
+                f"SELECT DISTINCT page FROM candidates INDEXED BY candidates_alias_page WHERE kind = 'alias' "
+                f"AND page IN ({marks})", chunk))
+        return found
 
     # Other names: a document declares that a page's name is another name of one of its terms ("X, a.k.a. Y")
     # with a candidate row of kind "alias": page = the other name's page, section = the term's page.

@@ -33,7 +33,7 @@ from wikismith.store.view import KBView
 from wikismith.wiki import frontmatter, overview, pages, sections
 from wikismith.wiki.links import unlink_unknown
 from wikismith.wiki.slug import slugify
-from wikismith.wiki.work import ALIAS, Work
+from wikismith.wiki.work import ALIAS, MENTION, Work
 
 KIND_OF_FOLDER = {"concepts": "concept", "entities": "entity"}  # pages built from sections, by folder
 
@@ -132,11 +132,11 @@ def _linked(work: Work, doc_id: str) -> dict[str, list[tuple[str, str]]]:
     """The pages of a document's candidates that exist, by kind, labelled as the document names them."""
     linked: dict[str, list[tuple[str, str]]] = {"concept": [], "entity": []}
     rows = work.candidate_rows(doc_id)
-    own = set(_held(rows))
+    own = {row["page"] for row in rows if row["kind"] != ALIAS and row["title"] != MENTION}
     seen: set[str] = set()
     for row in rows:
-        if row["kind"] == ALIAS:
-            continue
+        if row["kind"] == ALIAS or row["title"] == MENTION:
+            continue  # a mention is not one of its pages: the page lists it, its summary does not
         page = work.page_of(row["page"])
         if page != row["page"] and page in own:
             continue  # an other name of one of its own pages: linked once, as it names that page
@@ -189,8 +189,9 @@ def _changes_nothing(m: Mutation, view: KBView) -> bool:
 # -- adding a document's contribution -------------------------------------------------------------------------------
 
 def candidate_rows(draft: Draft, doc_id: str) -> dict[str, CandidateRow]:
-    """The document's candidates, one per page (the first of its contributions that names the page), and a row of
-    kind "alias" for each other name it declares for one of them (page: the other name's, section: the term's)."""
+    """The document's candidates, one per page (the first of its contributions that names the page), a row of
+    kind "alias" for each other name it declares for one of them (page: the other name's, section: the term's),
+    and a row with no title for each phrase it only mentions (see Work.exists)."""
     rows: dict[str, CandidateRow] = {}
     own = {pages.target_of(pages.page_path(c.kind, slugify(c.key))) for c in draft.contributions if c.strong}
     known = own | {f"summaries/{doc_id}", f"sources/{doc_id}"}
@@ -205,12 +206,12 @@ def candidate_rows(draft: Draft, doc_id: str) -> dict[str, CandidateRow]:
         if path not in rows and term in rows and rows[term].kind == other.kind:
             rows[path] = CandidateRow(document=doc_id, page=path, kind=ALIAS, title=other.title, strong=False,
                                       section=term, description="")
+    for c in sorted(draft.mentions, key=lambda c: c.key):
+        path = pages.page_path("concept", slugify(c.key))
+        if path not in rows:
+            rows[path] = CandidateRow(document=doc_id, page=path, kind="concept", title=MENTION, strong=False,
+                                      section=unlink_unknown(c.section, known), description=c.description)
     return rows
-
-
-def _held(rows: list[dict]) -> list[str]:
-    """The pages a document's candidate rows hold (the other names it declares left out), in order."""
-    return [r["page"] for r in rows if r["kind"] != ALIAS]
 
 
 def _declares(rows: list[dict]) -> list[str]:
@@ -226,7 +227,7 @@ def contribute(work: Work, draft: Draft, doc_id: str, added_at: str) -> None:
     rows = candidate_rows(draft, doc_id)
     listed = [r.__dict__ for r in rows.values()]
     targets = {other: work.target(other) for other in _declares(listed)}
-    landing = {path: work.page_of(path) for path in _held(listed)}
+    landing = work.landing(listed)
     existed = {page: work.exists(page) for page in set(landing.values())}
     work.added_at[doc_id] = added_at
     work.gone.discard(doc_id)
@@ -237,21 +238,25 @@ def contribute(work: Work, draft: Draft, doc_id: str, added_at: str) -> None:
     for page in sorted(set(landing.values()) - renamed):
         if not work.exists(page):
             continue
-        # Its row for the page itself, else for the first of its other names (as Work.holder_rows chooses).
-        row = rows[min((p for p, q in landing.items() if q == page), key=lambda p: (p != page, p))].__dict__
+        # Its row for the page itself, else for the first of its other names, one naming it before a mention (as
+        # Work.holder_rows chooses).
+        row = rows[min((p for p, q in landing.items() if q == page),
+                       key=lambda p: (rows[p].title == MENTION, p != page, p))].__dict__
         with _page_errors(page):
             if existed[page]:
                 _write_section(work, page, row, draft.title, overviews.get(row["page"], ""))
-            else:  # it exists from now on: every document holding it gets its section
-                for holder in work.holder_rows(page, 2):
+            else:  # it exists from now on: the documents holding it get their sections (the first shown ones),
+                # and the one other that names it (two would have made it exist) links it from its summary
+                for holder in work.holder_rows(page, 2, named=True):
                     if holder["document"] != doc_id:
                         work.relink.add(holder["document"])
+                for holder in work.holder_rows(page, work.shown):
                     _write_section(work, page, holder, _doc_title(work, holder["document"], draft, doc_id),
                                    overviews.get(holder["page"], "") if holder["document"] == doc_id else "")
     _rename(work, renamed, draft, doc_id)
 
     summary, source = pages.page_path("summary", doc_id), pages.page_path("source", doc_id)
-    known = {pages.target_of(work.page_of(p)) for p in _held(listed) if work.exists(work.page_of(p))}
+    known = {pages.target_of(work.page_of(p)) for p in landing if work.exists(work.page_of(p))}
     known |= {pages.target_of(summary), pages.target_of(source)}
     summary_text = unlink_unknown(pages.render_summary(doc_id, draft, _linked(work, doc_id), added_at), known)
     work.put(summary, "summary", draft.title, draft.description, summary_text, [doc_id], added_at)
@@ -365,8 +370,8 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, given: s
         body = pages.heading(title) + "\n"
     elif meta.get("title") and meta.get("title") != title:
         body = sections.set_title(body, pages.heading(title))
-    body = sections.shown_upsert(body, doc_id, sections.make_section(doc_id, holder["section"], doc_title),
-                                   work.shown)
+    section = sections.make_section(doc_id, holder["section"], doc_title, mention=holder["title"] == MENTION)
+    body = sections.shown_upsert(body, doc_id, section, work.shown)
     sources = sections.sorted_ids(body)
     first = None  # the page's first defining (or first) line, when the new body is known to have the same
     if given is None and current:
@@ -376,7 +381,7 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, given: s
     else:
         before = sections.overview_text(body)
         line = overview.defining_line(title, body) or overview.first_line(body)
-        derived = overview.overview_of(title, line, work.holders(path)[0], work.shown)
+        derived = overview.overview_of(title, line, work.holders(path).count, work.shown)
         body = sections.set_overview(body, derived)
         # Only the overview changed: unless either overview has a line that could be the defining or the first
         # line, the new body's is the same line, and a second pass over a page of thousands of sections is spared.
@@ -424,7 +429,7 @@ def forget(work: Work, doc: dict, *, keep_raw: bool = False) -> None:
     doc_id = doc["id"]
     rows = work.candidate_rows(doc_id)
     targets = {other: work.target(other) for other in _declares(rows)}
-    landing = {path: work.page_of(path) for path in _held(rows)}
+    landing = work.landing(rows)
     existed = {page: work.exists(page) for page in set(landing.values())}
     work.gone.add(doc_id)
     work.candidates.pop(doc_id, None)
@@ -436,8 +441,8 @@ def forget(work: Work, doc: dict, *, keep_raw: bool = False) -> None:
         with _page_errors(path):
             if work.exists(path):
                 _forget_section(work, doc_id, path)
-            else:  # the page no longer exists: the document that still holds it (at most one) stops linking it
-                for holder in work.holder_rows(path, 1):
+            else:  # the page no longer exists: the document that still names it (at most one) stops linking it
+                for holder in work.holder_rows(path, 1, named=True):
                     work.relink.add(holder["document"])
                 _drop_page(work, path)
     _rename(work, renamed, None, doc_id)
@@ -461,7 +466,7 @@ def _forget_section(work: Work, doc_id: str, path: str) -> None:
         return
     meta, body = frontmatter.parse(text)
     title = work.title(path, meta.get("title", ""))
-    if work.holders(path)[0] > work.shown and _unshown(work, path, meta, body, doc_id, title, ""):
+    if work.holders(path).count > work.shown and _unshown(work, path, meta, body, doc_id, title, ""):
         work.m.keeps.add(path)  # a source whose section was not shown, on a page that still has more than it shows
         return
     without = sections.remove_section(body, doc_id)
@@ -473,7 +478,7 @@ def _forget_section(work: Work, doc_id: str, path: str) -> None:
     sources = sections.sorted_ids(body)
     if meta.get("title") != title:
         body = sections.set_title(body, pages.heading(title))
-    body = sections.set_overview(body, overview.derived_overview(title, body, work.holders(path)[0], work.shown))
+    body = sections.set_overview(body, overview.derived_overview(title, body, work.holders(path).count, work.shown))
     updated = work.updated(sources)
     meta = {**meta, "title": title, "sources": sources,
             "description": overview.derived_description(body, title) or meta.get("description", ""), "updated": updated}
@@ -488,7 +493,8 @@ def _bring_on(work: Work, path: str, body: str) -> str:
     for row in work.holder_rows(path, work.shown):
         doc_id = row["document"]
         if doc_id not in have:
-            section = sections.make_section(doc_id, row["section"], _doc_title(work, doc_id, None, ""))
+            section = sections.make_section(doc_id, row["section"], _doc_title(work, doc_id, None, ""),
+                                            mention=row["title"] == MENTION)
             body = sections.shown_upsert(body, doc_id, section, work.shown)
     return body
 

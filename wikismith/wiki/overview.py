@@ -9,19 +9,26 @@ import functools
 import re
 
 from wikismith.markdown import has_other_breaks
+from wikismith.wiki.sections import MENTIONED
 
 MAX_OVERVIEW_CHARS = 400
 
 
 def first_line(body: str) -> str:
-    """The first line of prose of the page's first section: bounded work, however many sections there are."""
+    """The first line of prose of the page's first section from a document about the thing (else of its first
+    section, one that only mentions it): bounded work, a page shows a bounded number of sections."""
+    fallback = ""
     start = body.find("<!-- source:")
-    if start >= 0:
+    while start >= 0:
         end = body.find("<!-- /source:", start)
-        for line in body[start:end].splitlines()[1:]:
-            if line.strip() and not line.startswith("#"):
-                return line.lstrip("-> ").strip()
-    return ""
+        lines = body[start:end if end >= 0 else len(body)].splitlines()[1:]
+        mention = next((line for line in lines if line.strip()), "").startswith(MENTIONED)
+        line = next((line.lstrip("-> ").strip() for line in lines if line.strip() and not line.startswith("#")), "")
+        if line and not mention:
+            return line
+        fallback = fallback or line
+        start = body.find("<!-- source:", end) if end >= 0 else -1
+    return fallback
 
 
 def defining_line(title: str, body: str) -> str:
@@ -108,4 +115,4 @@ def overview_of(title: str, first: str, count: int, shown: int) -> str:
 
 def crowded(title: str, shown: int) -> str:
     return f"**{title}** is discussed in more than {shown} sources; the sections of the first {shown} by document id " \
-           "are below, and every source's summary links here."
+           "are below, and the summary of every document about it links here."

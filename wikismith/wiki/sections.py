@@ -132,9 +132,13 @@ def render_page(page: PageBody) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def make_section(doc_id: str, text: str, label: str | None = None) -> str:
+MENTIONED = "## Mentioned in "  # the heading of a section from a document that uses the name but is not about it
+
+
+def make_section(doc_id: str, text: str, label: str | None = None, *, mention: bool = False) -> str:
     """The usual content of a section: a heading citing the document's summary page, then `text`."""
-    return f"## From {link(f'summaries/{doc_id}', label)}\n\n{text.strip(chr(10))}"
+    heading = MENTIONED if mention else "## From "
+    return f"{heading}{link(f'summaries/{doc_id}', label)}\n\n{text.strip(chr(10))}"
 
 
 def _replace_or_insert(body: str, name: str, content: str) -> str:

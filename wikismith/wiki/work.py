@@ -7,6 +7,8 @@ then writes the files, the registry rows and the lines of index.md that changed.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from wikismith import config
 from wikismith.errors import UsageError
 from wikismith.store.mutation import CandidateRow, Mutation, PageRow
@@ -14,6 +16,14 @@ from wikismith.store.view import KBView
 from wikismith.wiki import catalog, scaffold
 
 ALIAS = "alias"  # the kind of a candidate row that declares another name: page = the other name's, section = the term's
+MENTION = ""  # the title of a candidate row that only mentions its page: it joins the page, never makes it exist
+
+
+class Holders(NamedTuple):
+    count: int  # documents holding the page, mentions included
+    named: int  # of them, those that name it (not only mention it)
+    strong: int  # of them, those holding it strong
+    titles: dict[str, int]  # how many rows name it each way (mentions, which name it nothing, left out)
 
 
 def _folder(path: str) -> str:
@@ -50,8 +60,8 @@ class Work:
     def _excluded(self) -> set[str]:
         return self.gone | set(self.candidates)
 
-    def _own(self, page: str) -> tuple[int, int, dict[str, int]]:
-        """(documents holding `page` itself, of them strongly, how many name it each way)."""
+    def _own(self, page: str) -> Holders:
+        """The documents holding `page` itself (not through an other name)."""
         excluded = frozenset(self._excluded())
         key = (page, excluded)
         known = self._stats.get(key)
@@ -66,7 +76,8 @@ class Work:
             if row is not None and row.kind != ALIAS:
                 count, strong = count + 1, strong + int(row.strong)
                 titles[row.title] = titles.get(row.title, 0) + 1
-        return count, strong, titles
+        mentions = titles.pop(MENTION, 0)
+        return Holders(count, count - mentions, strong, titles)
 
     # -- other names: a present document's "X, a.k.a. Y" makes Y's page X's -------------------------------------
 
@@ -110,6 +121,16 @@ class Work:
         end = path[-1] if step is None else min(path[path.index(step):])
         return None if end == page else end
 
+    def landing(self, rows: list[dict]) -> dict[str, str]:
+        """The page each of a document's rows (other names left out) lands on, for the rows that can change a page:
+        a mention of a page that is no page (nor another name) now changes nothing, and is not looked at further
+        (a document has up to 60 mentions, most of them of pages that do not exist)."""
+        mentioned = {r["page"] for r in rows if r["kind"] != ALIAS and r["title"] == MENTION}
+        live = mentioned & (self.view.pages_or_other_names(mentioned) | set(self.rows)
+                            | {r.page for _doc, r in self._work_aliases()}) if mentioned else set()
+        return {r["page"]: self.page_of(r["page"]) for r in rows
+                if r["kind"] != ALIAS and (r["title"] != MENTION or r["page"] in live)}
+
     def page_of(self, page: str) -> str:
         """The page a candidate for `page` lands on: its term's page while it is another name, else itself."""
         return self.target(page) or page
@@ -142,28 +163,30 @@ class Work:
             return []
         return [page, *sorted({other for other, _name in self.other_names(page)})]
 
-    def _group_rows(self, page: str, limit: int | None) -> list[dict]:
+    def _group_rows(self, page: str, limit: int | None, named: bool) -> list[dict]:
         """One row per document holding a page of the group of `page`, by document, the first `limit` of them
         (every one with None): its row for `page` itself when it has one, else for the first of the other names in
-        sort order. Bounded by `limit`: a document among the first `limit` has, on each page of the group, fewer
-        than `limit` documents before it."""
+        sort order, a row naming the page before a mention. Bounded by `limit`: a document among the first `limit`
+        has, on each page of the group, fewer than `limit` documents before it."""
         excluded = self._excluded()
         chosen: dict[str, dict] = {}
         for member in self.group(page):  # `page` first, then the other names in order
-            rows = self.view.candidate_holders(member, excluded, limit)
+            rows = self.view.candidate_holders(member, excluded, limit, named=named)
             rows += [r.__dict__ for _doc, pages_of in sorted(self.candidates.items())
-                     if (r := pages_of.get(member)) is not None and r.kind != ALIAS]
+                     if (r := pages_of.get(member)) is not None and r.kind != ALIAS and (r.title or not named)]
             for row in rows:
-                chosen.setdefault(row["document"], row)
+                had = chosen.get(row["document"])
+                if had is None or (had["title"] == MENTION and row["title"] != MENTION):
+                    chosen[row["document"]] = row
         rows = [chosen[doc] for doc in sorted(chosen)]
         return rows if limit is None else rows[:limit]
 
-    def holders(self, page: str) -> tuple[int, int, dict[str, int]]:
-        """(documents holding `page` or one of its other names, of them holding one strong, how many rows name it
-        each way), each document counted once in the first two; none for a page that is another name now."""
+    def holders(self, page: str) -> Holders:
+        """The documents holding `page` or one of its other names, each counted once; none for a page that is
+        another name now."""
         members = self.group(page)
         if not members:
-            return 0, 0, {}
+            return Holders(0, 0, 0, {})
         if len(members) == 1:
             return self._own(page)
         excluded = frozenset(self._excluded())
@@ -171,28 +194,30 @@ class Work:
         known = self._alias_cache.get(key)
         if known is None:
             known = self._alias_cache[key] = self.view.candidate_group_stats(members, set(excluded))
-        count, strong, titles = known[0], known[1], dict(known[2])
+        count, named, strong, titles = known[0], known[1], known[2], dict(known[3])
         for rows in self.candidates.values():
             held = [r for p in members if (r := rows.get(p)) is not None and r.kind != ALIAS]
             if held:
                 count, strong = count + 1, strong + int(any(r.strong for r in held))
+                named += any(r.title != MENTION for r in held)
                 for r in held:
                     titles[r.title] = titles.get(r.title, 0) + 1
-        return count, strong, titles
+        titles.pop(MENTION, None)
+        return Holders(count, named, strong, titles)
 
     def exists(self, page: str) -> bool:
         """The rule that makes the wiki a function of the set of documents: a concept or entity page exists when
-        a document holds it (or one of its other names) strong, or two documents hold it; a page that is another
-        name of a term does not exist."""
-        count, strong, _ = self.holders(page)
-        return strong >= 1 or count >= 2
+        a document holds it (or one of its other names) strong, or two documents name it; a page that is another
+        name of a term does not exist. Mentions join a page that exists; they never make one exist."""
+        h = self.holders(page)
+        return h.strong >= 1 or h.named >= 2
 
     def title(self, page: str, fallback: str) -> str:
         """A page's title: the name most of its own documents give it (ties: the first in sort order); with none,
         the name most of the documents of its other names give it."""
-        _, _, titles = self._own(page) if self.target(page) is None else (0, 0, {})
+        titles = self._own(page).titles if self.target(page) is None else {}
         if not titles:
-            _, _, titles = self.holders(page)
+            titles = self.holders(page).titles
         return min(titles, key=lambda t: (-titles[t], t)) if titles else fallback
 
     def aliases(self, page: str, title: str) -> list[str]:
@@ -200,7 +225,7 @@ class Work:
         its other names too ("Type Annotation" when a document holds that), one per spelling that differs beyond
         case, sorted: a function of the set of documents, like the title. An other name no document holds is not
         listed: it gathers nothing here (as before, inside the document that declares it)."""
-        names = self.holders(page)[2]
+        names = self.holders(page).titles
         seen = {title.casefold()}
         out = []
         for name in sorted(names):
@@ -209,17 +234,18 @@ class Work:
                 out.append(name)
         return out
 
-    def holder_rows(self, page: str, limit: int | None) -> list[dict]:
+    def holder_rows(self, page: str, limit: int | None, *, named: bool = False) -> list[dict]:
         """Up to `limit` rows (with sections) of the documents holding `page` or one of its other names, one per
-        document (every one with limit None)."""
+        document (every one with limit None); with named, of those that name it (not only mention it)."""
         members = self.group(page)
         if len(members) > 1:
-            return self._group_rows(page, limit)
+            return self._group_rows(page, limit, named)
         if not members:
             return []
         rows = [r.__dict__ for doc, pages_of in sorted(self.candidates.items())
-                if (r := pages_of.get(page)) is not None and r.kind != ALIAS]
-        rows = sorted(rows + self.view.candidate_holders(page, self._excluded(), limit), key=lambda r: r["document"])
+                if (r := pages_of.get(page)) is not None and r.kind != ALIAS and (r.title or not named)]
+        rows = sorted(rows + self.view.candidate_holders(page, self._excluded(), limit, named=named),
+                      key=lambda r: r["document"])
         return rows if limit is None else rows[:limit]
 
     def holding(self, page: str) -> list[str]:
