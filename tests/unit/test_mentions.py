@@ -101,3 +101,41 @@ def test_a_document_naming_a_page_by_an_other_name_is_shown_as_about_it_not_as_m
         assert sources == ["x1", "y2"]
         assert "## From [[summaries/y2|Y2]]" in body and "Mentioned in" not in body
         assert _linking(wiki, "concepts/optic") == ["x1", "y2"]
+
+
+def test_undo_of_a_mentioning_add_is_refused_while_a_later_add_shows_its_section(tmp_path):
+    from wikismith.ops.history import UndoRefused
+
+    root = tmp_path / "kb"
+    KBS.kb_of(root, ())
+    kb = KnowledgeBase.open(str(root))
+    try:
+        ids = []
+        for doc in ("a1", "b2", "d4"):  # d4 makes "lens" exist, with a1's mention on it
+            with kb.command(f"add {doc}"):
+                KBS.add(kb, doc)
+            ids.append(kb.history().commands[0]["id"])
+        assert "## Mentioned in [[summaries/a1|A1]]" in wiki_files(root)["wiki/concepts/lens.md"].decode()
+        try:
+            kb.undo(ids[0])
+        except UndoRefused as refused:
+            assert "wiki/summaries/a1.md" in str(refused)
+        else:
+            raise AssertionError("undoing a1's add would leave its section on the lens page")
+        kb.undo(ids[2])  # the newest: lens goes again, with a1's section
+    finally:
+        kb.close()
+    assert wiki_files(root) == KBS.kb_of(tmp_path / "a1-b2", ("a1", "b2"))
+
+
+def test_a_section_an_other_name_brings_on_during_its_own_add_is_labelled_with_its_title(tmp_path):
+    # d3 declares kc another name of ka: kc's holder d1 leaves kb's group, and d3's own section on kb comes on
+    docs = {"d0": ("2026-01-01T00:00:00Z", [("kb", False)], [("kc", "kb")]),
+            "d1": ("2026-01-02T00:00:00Z", [("kc", False)], []),
+            "d2": ("2026-01-03T00:00:00Z", [("kb", True)], []),
+            "d3": ("2026-01-04T00:00:00Z", [("ka", False), ("kb", None)], [("kc", "ka")]),
+            "d4": ("2026-01-05T00:00:00Z", [("ka", False)], [])}
+    kbs = HandMade(docs, settings={"page_sections": 3})
+    first = kbs.kb_of(tmp_path / "a", ("d1", "d2", "d0", "d3", "d4"))
+    assert first == kbs.kb_of(tmp_path / "b", ("d3", "d0", "d1", "d2", "d4"))
+    assert "[[summaries/d3|D3]]" in first["wiki/concepts/kb.md"].decode()

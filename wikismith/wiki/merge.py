@@ -3,16 +3,18 @@ under the exclusive lock, in milliseconds.
 
 The rule: offline, the wiki is a function of the set of documents. Each document's candidate concept and entity
 pages are registry rows (with its section for each). A page exists when one document holds it strong, or two
-documents hold it; then the first of the documents holding it by id (the KB's `page_sections`, 50 by default)
-have their sections there and are the sources its front matter lists, and each document's summary links to
-exactly the pages of its candidates that exist. Titles, overviews, descriptions (wiki/overview.py) and `updated`
+documents name it (a mention, a row with no title, joins a page and never makes one exist); then the first of the
+documents holding it by id (the KB's `page_sections`, 50 by default) have their sections there and are the
+sources its front matter lists, and each document's summary links to exactly the pages it names that exist. Titles, overviews, descriptions (wiki/overview.py) and `updated`
 are chosen from the holders by rules that do not depend on order. So whatever order documents arrive in, and
 whatever was added and removed before, the same set of documents gives the same wiki (your own notes aside):
 removing a document gives back the wiki before it came, and recompiling an up-to-date KB changes nothing.
 
 What it costs stays bounded: a page comes into existence when a document makes it cross the threshold, and then at
-most one earlier document held it (two would have made it exist already); a page goes when a removal makes it fall
-below, and then at most one document still holds it. A page shows at most `page_sections` sections, so a topic
+most one earlier document named it (two would have made it exist already), and the sections written are at most
+`page_sections`; a page goes when a removal makes it fall below, and then at most one document still names it.
+A command that writes another document's section (a page that appears, one brought on) keeps that document's
+summary as it is, recorded in the history, so undoing that document's add is refused while the command stands. A page shows at most `page_sections` sections, so a topic
 that every tenth document holds does not make each add rewrite a page that grows with the KB: a document that comes
 after the shown ones leaves the page as it is, one that comes before them pushes the last one off, and removing a
 shown one brings the next in line on.
@@ -221,8 +223,9 @@ def _declares(rows: list[dict]) -> list[str]:
 
 def contribute(work: Work, draft: Draft, doc_id: str, added_at: str) -> None:
     """The document's sections on the concept and entity pages that exist with it, its summary, source page and
-    tree; pages it makes exist get the section of the (at most one) document that held them before. Other names
-    it declares that no present document declared before move their holders' sections (see _rename)."""
+    tree; pages it makes exist get the sections of the documents that held them before (the first shown ones: at
+    most one of them names it, the others mention it). Other names it declares that no present document declared
+    before move their holders' sections (see _rename)."""
     src = draft.source
     rows = candidate_rows(draft, doc_id)
     listed = [r.__dict__ for r in rows.values()]
@@ -317,7 +320,7 @@ def _refresh(work: Work, page: str, draft: Draft | None, own_id: str) -> None:
     wanted = {row["document"] for row in want}
     for doc_id in sorted(have):
         if doc_id not in wanted:
-            _forget_section(work, doc_id, page)
+            _forget_section(work, doc_id, page, draft, own_id)
 
 
 def _retarget_referrers(work: Work, moved: dict[str, str]) -> None:
@@ -373,6 +376,8 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, given: s
     section = sections.make_section(doc_id, holder["section"], doc_title, mention=holder["title"] == MENTION)
     body = sections.shown_upsert(body, doc_id, section, work.shown)
     sources = sections.sorted_ids(body)
+    if doc_id in sources:
+        _depends_on(work, doc_id)
     first = None  # the page's first defining (or first) line, when the new body is known to have the same
     if given is None and current:
         pass  # an LLM compiler refreshes the overviews of the pages an add touched, once, after the add
@@ -460,7 +465,7 @@ def forget(work: Work, doc: dict, *, keep_raw: bool = False) -> None:
         work.m.deletes.add(doc["raw_path"])
 
 
-def _forget_section(work: Work, doc_id: str, path: str) -> None:
+def _forget_section(work: Work, doc_id: str, path: str, draft: Draft | None = None, own_id: str = "") -> None:
     text = work.current(path)
     if text is None:
         return
@@ -470,7 +475,7 @@ def _forget_section(work: Work, doc_id: str, path: str) -> None:
         work.m.keeps.add(path)  # a source whose section was not shown, on a page that still has more than it shows
         return
     without = sections.remove_section(body, doc_id)
-    body = _bring_on(work, path, without) if without != body else without
+    body = _bring_on(work, path, without, draft, own_id) if without != body else without
     if not sections.section_ids(body):
         _drop_page(work, path)
         return
@@ -486,17 +491,26 @@ def _forget_section(work: Work, doc_id: str, path: str) -> None:
     work.put(path, kind, title, meta["description"], pages.with_front_matter(meta, body), sources, updated)
 
 
-def _bring_on(work: Work, path: str, body: str) -> str:
+def _bring_on(work: Work, path: str, body: str, draft: Draft | None, own_id: str) -> str:
     """A page's body after one of its shown sections went: the sources now among its first `work.shown` get theirs
     (at most the one next in line, found through an index: bounded work however many sources the page has)."""
     have = set(sections.section_ids(body))
     for row in work.holder_rows(path, work.shown):
         doc_id = row["document"]
         if doc_id not in have:
-            section = sections.make_section(doc_id, row["section"], _doc_title(work, doc_id, None, ""),
+            section = sections.make_section(doc_id, row["section"], _doc_title(work, doc_id, draft, own_id),
                                             mention=row["title"] == MENTION)
             body = sections.shown_upsert(body, doc_id, section, work.shown)
+            _depends_on(work, doc_id)
     return body
+
+
+def _depends_on(work: Work, doc_id: str) -> None:
+    """This change wrote a section of `doc_id` (a page that appeared, one brought on): it keeps the document's summary
+    as it is, so that the history ties the two and undoing the document's add is refused while this change stands
+    (it would leave the section behind). A summary this change writes anyway is no keep (see Work.finish)."""
+    if doc_id not in work.gone:
+        work.m.keeps.add(pages.page_path("summary", doc_id))
 
 
 def _drop_page(work: Work, path: str) -> None:
