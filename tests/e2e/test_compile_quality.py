@@ -79,18 +79,19 @@ def test_a_sentence_is_not_split_after_an_initial(kb):
     assert "Edsger W. Dijkstra said that" in " ".join(body.split())
 
 
-def test_the_wiki_is_the_same_whatever_order_the_documents_came_in(tmp_path):
+def _added_one_by_one(root, order) -> dict[str, bytes]:
+    """The wiki (log.md aside) of a new KB at `root` after `wikismith add` of each path of `order` in turn."""
     from wikicheck import cli
 
-    trees = []
-    for name, order in (("forward", CHAPTERS[:4]), ("backward", CHAPTERS[:4][::-1])):
-        root = tmp_path / name
-        assert cli("init", root)[0] == 0
-        for path in order:
-            assert add(root, path)[0] == 0
-        tree = tree_bytes(root, tops=("wiki",))
-        trees.append({k: v for k, v in tree.items() if not k.endswith("log.md")})
-    assert trees[0] == trees[1]
+    assert cli("init", root)[0] == 0
+    for path in order:
+        assert add(root, path)[0] == 0
+    return _wiki(root)
+
+
+def test_the_wiki_is_the_same_whatever_order_the_documents_came_in(tmp_path):
+    assert _added_one_by_one(tmp_path / "forward", CHAPTERS[:4]) == \
+        _added_one_by_one(tmp_path / "backward", CHAPTERS[:4][::-1])
 
 
 # -- other names a document declares, for the whole KB ----------------------------------------------------------------
@@ -110,13 +111,8 @@ def test_an_other_name_one_document_declares_is_one_page_for_every_document(tmp_
     changes nothing; removing PEP 526 gives back the two pages exactly, and undo brings the one page back."""
     from wikicheck import cli
 
-    trees = {}
-    for name, order in (("declared-last", [*OTHERS, DECLARING]), ("declared-first", [DECLARING, *OTHERS])):
-        root = tmp_path / name
-        assert cli("init", root)[0] == 0
-        for path in order:
-            assert add(root, path)[0] == 0
-        trees[name] = _wiki(root)
+    trees = {name: _added_one_by_one(tmp_path / name, order)
+             for name, order in (("declared-last", [*OTHERS, DECLARING]), ("declared-first", [DECLARING, *OTHERS]))}
     inbox = tmp_path / "inbox"  # a folder, prepared by two workers: the declaring document comes third
     inbox.mkdir()
     for path in (DECLARING, *OTHERS):
@@ -160,13 +156,8 @@ TRAITS = CORPUS / "book" / "ch10-00-generics.md"  # makes "Trait" a topic; the t
 def test_a_page_gathers_the_documents_that_mention_it_in_any_order_and_loses_them_with_it(tmp_path):
     from wikicheck import cli
 
-    trees = {}
-    for name, order in (("mentions-first", [*MENTIONING, TRAITS]), ("topic-first", [TRAITS, *MENTIONING])):
-        root = tmp_path / name
-        assert cli("init", root)[0] == 0
-        for path in order:
-            assert add(root, path)[0] == 0
-        trees[name] = _wiki(root)
+    trees = {name: _added_one_by_one(tmp_path / name, order)
+             for name, order in (("mentions-first", [*MENTIONING, TRAITS]), ("topic-first", [TRAITS, *MENTIONING]))}
     assert trees["mentions-first"] == trees["topic-first"]
     root = tmp_path / "mentions-first"
     meta, body = _pages(root, "concepts")["trait"]
@@ -184,8 +175,4 @@ def test_a_page_gathers_the_documents_that_mention_it_in_any_order_and_loses_the
     code, out, err = cli("remove", "-y", "ch10-00-generics", kb=root)
     assert code == 0, err
     assert not (root / "wiki" / "concepts" / "trait.md").exists()
-    only = tmp_path / "mentions-only"
-    assert cli("init", only)[0] == 0
-    for path in MENTIONING:
-        assert add(only, path)[0] == 0
-    assert _wiki(root) == _wiki(only)
+    assert _wiki(root) == _added_one_by_one(tmp_path / "mentions-only", MENTIONING)

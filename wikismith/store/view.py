@@ -237,10 +237,9 @@ class KBView:
 
     def pages_or_other_names(self, paths: set[str]) -> set[str]:
         """Those of `paths` that are pages of the registry or that a document declares another name."""
-        found: set[str] = set()
+        found = {path for path, _title, _kind in self.page_titles(paths)}
         for chunk in _chunks(sorted(paths)):
             marks = ", ".join("?" * len(chunk))
-            found.update(r[0] for r in self.conn.execute(f"SELECT path FROM pages WHERE path IN ({marks})", chunk))
             found.update(r[0] for r in self.conn.execute(
                 f"SELECT DISTINCT page FROM candidates INDEXED BY candidates_alias_page WHERE kind = 'alias' "
                 f"AND page IN ({marks})", chunk))

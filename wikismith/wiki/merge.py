@@ -5,19 +5,20 @@ The rule: offline, the wiki is a function of the set of documents. Each document
 pages are registry rows (with its section for each). A page exists when one document holds it strong, or two
 documents name it (a mention, a row with no title, joins a page and never makes one exist); then the first of the
 documents holding it by id (the KB's `page_sections`, 50 by default) have their sections there and are the
-sources its front matter lists, and each document's summary links to exactly the pages it names that exist. Titles, overviews, descriptions (wiki/overview.py) and `updated`
-are chosen from the holders by rules that do not depend on order. So whatever order documents arrive in, and
-whatever was added and removed before, the same set of documents gives the same wiki (your own notes aside):
-removing a document gives back the wiki before it came, and recompiling an up-to-date KB changes nothing.
+sources its front matter lists, and each document's summary links to exactly the pages it names that exist.
+Titles, overviews, descriptions (wiki/overview.py) and `updated` are chosen from the holders by rules that do not
+depend on order. So whatever order documents arrive in, and whatever was added and removed before, the same set of
+documents gives the same wiki (your own notes aside): removing a document gives back the wiki before it came, and
+recompiling an up-to-date KB changes nothing.
 
 What it costs stays bounded: a page comes into existence when a document makes it cross the threshold, and then at
 most one earlier document named it (two would have made it exist already), and the sections written are at most
 `page_sections`; a page goes when a removal makes it fall below, and then at most one document still names it.
-A command that writes another document's section (a page that appears, one brought on) keeps that document's
-summary as it is, recorded in the history, so undoing that document's add is refused while the command stands. A page shows at most `page_sections` sections, so a topic
-that every tenth document holds does not make each add rewrite a page that grows with the KB: a document that comes
-after the shown ones leaves the page as it is, one that comes before them pushes the last one off, and removing a
-shown one brings the next in line on.
+A page shows at most `page_sections` sections, so a topic that every tenth document holds does not make each add
+rewrite a page that grows with the KB: a document that comes after the shown ones leaves the page as it is, one that
+comes before them pushes the last one off, and removing a shown one brings the next in line on. A command that
+writes another document's section (a page that appears, one brought on) keeps that document's summary as it is,
+recorded in the history, so undoing that document's add is refused while the command stands.
 """
 
 from __future__ import annotations
@@ -373,8 +374,7 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, given: s
         body = pages.heading(title) + "\n"
     elif meta.get("title") and meta.get("title") != title:
         body = sections.set_title(body, pages.heading(title))
-    section = sections.make_section(doc_id, holder["section"], doc_title, mention=holder["title"] == MENTION)
-    body = sections.shown_upsert(body, doc_id, section, work.shown)
+    body = sections.shown_upsert(body, doc_id, _section(holder, doc_title), work.shown)
     sources = sections.sorted_ids(body)
     if doc_id in sources:
         _depends_on(work, doc_id)
@@ -402,6 +402,11 @@ def _write_section(work: Work, path: str, holder: dict, doc_title: str, given: s
             "updated": updated}
     meta = _with_aliases(work, path, meta, title)
     work.put(path, holder["kind"], title, description, pages.with_front_matter(meta, body), sources, updated)
+
+
+def _section(holder: dict, doc_title: str) -> str:
+    """A holder's section as the page shows it: "From" the document, or "Mentioned in" it for a mention."""
+    return sections.make_section(holder["document"], holder["section"], doc_title, mention=holder["title"] == MENTION)
 
 
 def _unshown(work: Work, path: str, meta: dict, body: str, doc_id: str, title: str, given: str | None) -> bool:
@@ -498,9 +503,8 @@ def _bring_on(work: Work, path: str, body: str, draft: Draft | None, own_id: str
     for row in work.holder_rows(path, work.shown):
         doc_id = row["document"]
         if doc_id not in have:
-            section = sections.make_section(doc_id, row["section"], _doc_title(work, doc_id, draft, own_id),
-                                            mention=row["title"] == MENTION)
-            body = sections.shown_upsert(body, doc_id, section, work.shown)
+            body = sections.shown_upsert(body, doc_id, _section(row, _doc_title(work, doc_id, draft, own_id)),
+                                         work.shown)
             _depends_on(work, doc_id)
     return body
 

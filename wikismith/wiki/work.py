@@ -26,6 +26,11 @@ class Holders(NamedTuple):
     titles: dict[str, int]  # how many rows name it each way (mentions, which name it nothing, left out)
 
 
+def _holds(row: CandidateRow | None, named: bool = False) -> bool:
+    """Whether a row of this change holds its page (an other name's row does not), with named: and names it."""
+    return row is not None and row.kind != ALIAS and not (named and row.title == MENTION)
+
+
 def _folder(path: str) -> str:
     return path.rsplit("/", 1)[0]
 
@@ -173,7 +178,7 @@ class Work:
         for member in self.group(page):  # `page` first, then the other names in order
             rows = self.view.candidate_holders(member, excluded, limit, named=named)
             rows += [r.__dict__ for _doc, pages_of in sorted(self.candidates.items())
-                     if (r := pages_of.get(member)) is not None and r.kind != ALIAS and (r.title or not named)]
+                     if _holds(r := pages_of.get(member), named)]
             for row in rows:
                 had = chosen.get(row["document"])
                 if had is None or (had["title"] == MENTION and row["title"] != MENTION):
@@ -242,8 +247,8 @@ class Work:
             return self._group_rows(page, limit, named)
         if not members:
             return []
-        rows = [r.__dict__ for doc, pages_of in sorted(self.candidates.items())
-                if (r := pages_of.get(page)) is not None and r.kind != ALIAS and (r.title or not named)]
+        rows = [r.__dict__ for _doc, pages_of in sorted(self.candidates.items())
+                if _holds(r := pages_of.get(page), named)]
         rows = sorted(rows + self.view.candidate_holders(page, self._excluded(), limit, named=named),
                       key=lambda r: r["document"])
         return rows if limit is None else rows[:limit]
