@@ -176,3 +176,17 @@ def test_a_page_gathers_the_documents_that_mention_it_in_any_order_and_loses_the
     assert code == 0, err
     assert not (root / "wiki" / "concepts" / "trait.md").exists()
     assert _wiki(root) == _added_one_by_one(tmp_path / "mentions-only", MENTIONING)
+
+
+SERVER = [CORPUS / "book" / f for f in ("ch21-00-final-project-a-web-server.md", "ch21-01-single-threaded.md")]
+
+
+def test_a_two_word_name_said_once_joins_its_page_in_either_order(tmp_path):
+    # The chapter introducing the project says "TCP connections" once; the next chapter is about them.
+    trees = {name: _added_one_by_one(tmp_path / name, order)
+             for name, order in (("intro-first", SERVER), ("intro-last", SERVER[::-1]))}
+    assert trees["intro-first"] == trees["intro-last"]
+    meta, body = _pages(tmp_path / "intro-first", "concepts")["tcp-connection"]
+    assert meta["sources"] == ["ch21-00-final-project-a-web-server", "ch21-01-single-threaded"]
+    assert "## Mentioned in [[summaries/ch21-00-final-project-a-web-server|" in body
+    assert "TCP connections" in body.split("## Mentioned in")[1]

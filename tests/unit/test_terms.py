@@ -241,3 +241,15 @@ def test_an_abstract_noun_is_a_topic_without_plural_or_article():
     keys = {p.key for p in extract.key_phrases(text, limit=30)}
     assert "ownership" in keys
     assert "business" not in keys  # as common as everyday words: no topic on its own
+
+
+def test_a_two_word_name_said_once_is_a_mention_and_a_single_word_or_a_verb_phrase_is_not():
+    text = ("# Memory\n\nThe borrow checker rejects this program. Values live on the heap here. "
+            "We hold values and we hold values again, then rust guards them.\n\n"
+            + " ".join(f"Memory is managed by rule {i} of the pool." for i in range(12)))
+    mentioned = {m.key: m for m in _draft(text).mentions}
+    assert "borrow checker" in mentioned  # two words, once: a reference to that thing
+    assert mentioned["borrow checker"].section == "- The borrow checker rejects this program."
+    assert "heap" not in mentioned  # one word, once: too vague to join a page by
+    assert "hold value" in mentioned  # said twice, as before
+    assert "rust guard" not in mentioned  # said once, and before an object: a verb phrase

@@ -145,14 +145,22 @@ def key_phrases(text: str, limit: int = 15) -> list[Phrase]:
     return _rank(_collect(text), limit, analyse(text).german)
 
 
-def used_phrases(text: str, uses: int) -> list[tuple[str, int]]:
-    """Every phrase of up to four non-stopwords the document uses at least `uses` times, with its count, most used
-    first: what it can join pages about (no filter for nouns or rank; generic words and usual section names
-    aside)."""
+def used_phrases(text: str, limit: int) -> list[str]:
+    """What the document can join pages about, at most `limit` phrases of up to four non-stopwords: first those it
+    uses at least twice, most used first (no test for nouns or rank, generic words and usual section names aside);
+    then the noun phrases of two or more words it uses once, the most specific first (a two-word name such as
+    "smart pointer" or "borrow checker" said once is still a reference to that thing)."""
     stats = _collect(text)
     skip = usual_section_keys()
-    found = [(key, n) for key, n in stats.count.items() if n >= uses and key not in GENERIC and key not in skip]
-    return sorted(found, key=lambda kn: (-kn[1], kn[0]))
+    count = stats.count
+    often = sorted((key for key, n in count.items() if n >= 2 and key not in GENERIC and key not in skip),
+                   key=lambda key: (-count[key], key))[:limit]
+    if len(often) >= limit:
+        return often
+    once = [key for key, n in count.items() if n == 1 and " " in key and key not in skip
+            and not (stats.verb_led[key] or stats.placed[key] or stats.takes_object[key])]
+    once.sort(key=lambda key: (min(zipf(w) for w in key.split()), key))
+    return often + once[: limit - len(often)]
 
 
 def never_a_noun(text: str, key: str) -> bool:
