@@ -253,3 +253,15 @@ def test_a_two_word_name_said_once_is_a_mention_and_a_single_word_or_a_verb_phra
     assert "heap" not in mentioned  # one word, once: too vague to join a page by
     assert "hold value" in mentioned  # said twice, as before
     assert "rust guard" not in mentioned  # said once, and before an object: a verb phrase
+
+
+def test_phrases_scoring_close_to_the_best_are_all_strong_past_the_top_eight():
+    words = ["florbix", "quandle", "zibbet", "marnot", "plovex", "drellin", "snorvat", "trindle", "vopsic", "gworp"]
+    tied = " ".join(f"We study the {w} protocol. Then, the {w} protocol. So: the {w} protocol. Or the {w} protocol."
+                    for w in words)
+    strong = {c.key for c in _draft(tied).contributions if c.kind == "concept" and c.strong}
+    assert {f"{w} protocol" for w in words} <= strong  # ten topics alike: a tie, all ten get pages
+    led = "We use the kernel scheduler. " * 30 + tied
+    strong = {c.key for c in _draft(led).contributions if c.kind == "concept" and c.strong}
+    assert "kernel scheduler" in strong
+    assert len(strong & {f"{w} protocol" for w in words}) < 10  # far below the best one: only the top ranks

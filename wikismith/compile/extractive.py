@@ -20,6 +20,7 @@ CONCEPTS = 30  # candidates; only the strongest make new pages, the rest join pa
 ENTITIES = 20
 STRONG_RANK = 8  # the top phrases of a document get pages of their own
 STRONG_COUNT = 3  # ... when they occur at least this often
+CLOSE_SCORE = 0.4  # past those, a phrase scoring this share of the best one's score is as strong (a tie, not a tail)
 LEADING_RANK = 2  # a document's very first phrases are what it is about, even a short one that says them twice
 LEADING_COUNT = 2
 DESCRIPTION_CHARS = 160
@@ -146,6 +147,7 @@ def compile_document(doc, source: SourceInfo) -> Draft:
     topics = [p for p in phrases if p.key not in named and _variant_of(p.key, keys) is None]
     # An aspect keeps its place in the ranking (skipped, not removed), as other names do.
     other_names = set(declared) | {p.key for p in topics if _aspect_of(p.key, keys)}
+    close = CLOSE_SCORE * max((p.score for p in topics), default=0.0)
     for kind, items in (("concept", topics), ("entity", names)):
         for rank, item in enumerate(items):
             if kind == "concept" and (item.key in other_names or item.key in usual_section_keys()):
@@ -160,7 +162,8 @@ def compile_document(doc, source: SourceInfo) -> Draft:
             contributions.append(Contribution(
                 kind=kind, key=item.key, title=title_line(item.display), section=section,
                 description=clip(one_line(best[0]), DESCRIPTION_CHARS) or f"a {noun} from {one_line(title)}",
-                strong=(rank < STRONG_RANK and item.count >= STRONG_COUNT) or getattr(item, "kind", "") == "person"
+                strong=((rank < STRONG_RANK or (kind == "concept" and item.score >= close > 0))
+                        and item.count >= STRONG_COUNT) or getattr(item, "kind", "") == "person"
                 or (kind == "concept" and rank < LEADING_RANK and item.count >= LEADING_COUNT)
                 or (kind == "concept" and item.key in defined) or (kind == "entity" and item.key in introduced_names),
             ))
