@@ -21,7 +21,7 @@ from bench import synthetic
 from conftest import EPOCH
 from fakes import wiki_responder
 from fakes.openai_server import FakeOpenAI
-from wikicheck import CORPUS, add, structural_problems
+from wikicheck import CORPUS, add, as_on_a_terminal, structural_problems
 from wikismith.store import snapshot
 
 KEY = "sk-test-PARALLEL-1234"
@@ -63,7 +63,8 @@ def _start_add(kb, inbox, stdout):
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIKISMITH")}
     env["SOURCE_DATE_EPOCH"] = EPOCH
     return subprocess.Popen([sys.executable, "-m", "wikismith", "--kb", str(kb), "add", "--jobs", "2", str(inbox)],
-                            stdout=stdout, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+                            stdout=stdout, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
+                            preexec_fn=as_on_a_terminal)
 
 
 def _without_seconds(report: dict) -> list[dict]:

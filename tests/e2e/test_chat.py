@@ -19,7 +19,7 @@ import pytest
 from conftest import EPOCH
 from fakes import wiki_responder
 from fakes.openai_server import FakeOpenAI
-from wikicheck import CORPUS, add, cli
+from wikicheck import CORPUS, add, as_on_a_terminal, cli
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\r")
 
@@ -28,6 +28,7 @@ def _controlling_terminal() -> None:
     """In the child: a session of its own whose controlling terminal is the pty, so Ctrl-C sends it SIGINT."""
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    as_on_a_terminal()
 
 
 class Terminal:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EPOCH
-from wikicheck import CORPUS, add, listing, structural_problems
+from wikicheck import CORPUS, add, as_on_a_terminal, listing, structural_problems
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -227,7 +227,8 @@ def test_ctrl_c_during_a_folder_add_prints_what_was_committed_and_exits_130(tmp_
     env = {k: v for k, v in os.environ.items() if not k.startswith("WIKISMITH")}
     env["SOURCE_DATE_EPOCH"] = EPOCH
     proc = subprocess.Popen([sys.executable, "-m", "wikismith", "--kb", str(tmp_kb), "add", str(folder)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=as_on_a_terminal)
     deadline = time.time() + 60
     while time.time() < deadline and len(list((tmp_kb / "raw").iterdir())) < 3:
         time.sleep(0.05)

@@ -15,6 +15,7 @@ import pytest
 
 from bench.synthetic import generated_document
 from tests.conftest import EPOCH
+from wikicheck import as_on_a_terminal
 
 PEPS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "corpus", "peps")
 PEP = {n: os.path.join(PEPS, f"pep-{n:04d}.rst") for n in (484, 526, 544, 585)}
@@ -28,7 +29,7 @@ class Watcher:
         env["SOURCE_DATE_EPOCH"] = EPOCH
         self.proc = subprocess.Popen([sys.executable, "-m", "wikismith", "--kb", str(kb), "watch", "--json",
                                       *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=env)
+                                     env=env, preexec_fn=as_on_a_terminal)
         self.outcomes: list[dict] = []
         self.err: list[str] = []
         threading.Thread(target=self._read_out, daemon=True).start()

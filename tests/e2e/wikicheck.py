@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 from pathlib import Path
 
 from conftest import _run_cli  # tests/conftest.py: the runner behind the `run_cli` fixture
@@ -15,6 +16,12 @@ from conftest import _run_cli  # tests/conftest.py: the runner behind the `run_c
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 SPECIAL = {"AGENTS.md", "index.md", "log.md"}  # wiki/ files that are not pages
 PAGE_FOLDERS = ("summaries", "sources", "concepts", "entities", "explorations", "reports")
+
+
+def as_on_a_terminal() -> None:
+    """In a child about to run wikismith: Ctrl-C at its default, as a terminal's foreground job has it, whatever the
+    test run was started with (`make test &` from a script starts it, and so every child, with SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def cli(*args, kb=None, env=None, cwd=None, timeout=120):

@@ -6,6 +6,8 @@ reported in one line naming the file, and neither it nor raw/ and wiki/ are chan
 
 import gc
 import os
+import signal
+import time
 
 import pytest
 
@@ -14,7 +16,7 @@ from storekit import call, change, crashed_kb, journal, tree_bytes
 from wikismith.ops import doctor
 from wikismith.errors import StoreError
 from wikismith.kb import KnowledgeBase
-from wikismith.store import layout, snapshot
+from wikismith.store import interrupts, layout, snapshot
 
 
 def test_a_moved_kb_recovers_in_its_new_place(tmp_path, fixed_clock, run_cli):
@@ -101,3 +103,24 @@ def test_a_damaged_database_is_reported_and_never_changed(tmp_path, fixed_clock,
         assert fh.read() == damaged, "kb.sqlite3 was changed"
     assert _state_folder(root) == folder, "a file in .wikismith/ appeared, vanished or changed size"
     assert (tree_bytes(os.path.join(root, "raw")), tree_bytes(os.path.join(root, "wiki"))) == user_files
+
+
+def test_ctrl_c_is_held_through_an_apply_unless_the_command_was_started_with_it_ignored():
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        interrupts.clear()
+        with interrupts.deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # no KeyboardInterrupt inside: it is held
+        assert interrupts.pending()
+        interrupts.clear()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job, `nohup`: Ctrl-C is not for it
+        with interrupts.deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        assert not interrupts.pending()
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        interrupts.clear()
+        signal.signal(signal.SIGINT, previous)

@@ -30,6 +30,9 @@ def deferred():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        yield  # started with Ctrl-C ignored (a background job, nohup): holding it would make it count again
+        return
     held = []
     try:
         previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
