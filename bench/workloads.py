@@ -521,19 +521,6 @@ def undo_refused() -> Workload:
     return Workload("undo-refused", build, action, warm=True)
 
 
-def undo_older_after_cancelled_pair() -> Workload:
-    """Undo of the three PEPs' add, once the later add of PEP 604 (which changed the same pages) was undone: the
-    later command and its undo cancel out, so this undo runs and empties the KB."""
-    def then(root: str, inbox: str) -> None:
-        shutil.copyfile(os.path.join(PEPS, "pep-0604.rst"), os.path.join(inbox, "pep-0604.rst"))
-        _cli("--kb", root, "add", inbox)
-        _cli("--kb", root, "undo", "-y")
-
-    build, _ = _kb_with(THREE_PEPS, then)
-    return Workload("undo-older-after-cancelled-pair", build, lambda root: _cli("--kb", root, "undo", "-y", "1"),
-                    warm=True)
-
-
 WORKLOADS.update({
     "remove-shared-concepts": remove_shared,
     "remove-single-source": remove_single_source,
@@ -543,7 +530,6 @@ WORKLOADS.update({
     "undo-folder-add": undo_folder_add,
     "undo-remove": undo_remove,
     "undo-refused": undo_refused,
-    "undo-older-after-cancelled-pair": undo_older_after_cancelled_pair,
     "add-declaring-other-name": add_declaring,
     "remove-declaring-other-name": remove_declaring,
     "remove-shown-section": remove_shown,

@@ -355,25 +355,6 @@ def test_undo_is_refused_when_a_later_command_changed_the_same_pages_or_a_file_w
     assert code == 1 and "no command 999" in err
 
 
-def test_an_older_command_can_be_undone_once_the_later_one_is_undone_but_not_after_it_is_redone(tmp_kb):
-    empty, empty_registry = tree(tmp_kb), _registry(tmp_kb)
-    for name in ("pep-0484.rst", "pep-0526.rst"):  # the second adds its sections to pages the first made
-        assert add(tmp_kb, PEPS / name)[0] == 0
-    first, second = (c["id"] for c in reversed(run_json("history", kb=tmp_kb)[1]["commands"]))
-    code, _, err = cli("undo", "-y", str(first), kb=tmp_kb)
-    assert code == 1 and f"command {second} changed" in err, err
-    assert cli("undo", "-y", kb=tmp_kb)[0] == 0  # the second, undone
-    redo = run_json("history", kb=tmp_kb)[1]["commands"][0]["id"]
-    assert cli("undo", "-y", str(redo), kb=tmp_kb)[0] == 0  # ... and redone: it stands again
-    code, _, err = cli("undo", "-y", str(first), kb=tmp_kb)
-    assert code == 1 and "changed" in err, err
-    assert cli("undo", "-y", kb=tmp_kb)[0] == 0  # the redo, undone: the second is gone again
-    code, report, err = run_json("undo", "-y", str(first), kb=tmp_kb)
-    assert code == 0 and report["undone"], err  # the later commands cancel out: nothing they left stands in the way
-    assert tree(tmp_kb) == empty and _registry(tmp_kb) == empty_registry
-    healthy(tmp_kb)
-
-
 def test_history_keeps_the_before_images_of_the_last_history_keep_commands(tmp_kb, tmp_path):
     assert cli("config", "set", "history_keep", "3", kb=tmp_kb)[0] == 0
     for i in range(6):

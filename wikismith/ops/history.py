@@ -2,9 +2,9 @@
 
 Undo puts back, for every file and registry row the command changed, what was there before its first transaction
 touched it: the kept before-image (or nothing, for a file it created) and the row as it was. It refuses, naming
-them, when a later command changed one of those files or rows and still stands (not undone since), or when a file
-was edited by hand since; `index.md` is spliced for the pages undo restores (never restored whole), and `log.md`
-never conflicts (undo appends its own line). Undo is a command like any other, so undoing an undo redoes. The catalogue (index.md and its shards) is
+them, when a later command changed one of those files or rows, or when a file was edited by hand since; `index.md`
+is spliced for the pages undo restores (never restored whole), and `log.md` never conflicts (undo appends its own
+line). Undo is a command like any other, so undoing an undo redoes. The catalogue (index.md and its shards) is
 rewritten for the pages undo changes, never restored whole.
 """
 
@@ -94,7 +94,7 @@ def build_undo(view, command_id: int | None, *, when: str) -> tuple[Mutation, Un
     for row in view.command_rows(command["id"]):
         rows.setdefault((row["tbl"], row["key"]), row["before"])
 
-    later = _not_undone(view, view.later_commands_touching(command["id"], set(first), set(rows)))
+    later = view.later_commands_touching(command["id"], set(first), set(rows))
     if later:
         names = "; ".join(f"command {c} changed {', '.join(what[:3])}" + (" ..." if len(what) > 3 else "")
                           for c, what in later.items())
@@ -140,18 +140,6 @@ def build_undo(view, command_id: int | None, *, when: str) -> tuple[Mutation, Un
     what = f"command {command['id']} ({command['label']})"
     mutation = work.finish((when, "undo", what))
     return mutation, plan
-
-
-def _not_undone(view, later: dict[int, list[str]]) -> dict[int, list[str]]:
-    """The later commands that still stand: a command and the undo that reverted it, both later, cancel out (the
-    undo put back exactly what the command found, or it would have been refused). Newest first, so that a redo (an
-    undo of that undo) keeps the command it redid standing."""
-    standing = dict(later)
-    for command_id in sorted(later, reverse=True):
-        undoes = view.command(command_id)["undoes"] if command_id in standing else None
-        if undoes in standing:
-            del standing[command_id], standing[undoes]
-    return standing
 
 
 def _current_hash(view, path: str) -> str | None:
