@@ -133,6 +133,12 @@ class _Stats:
                     self.heads[key] += 1
                     self.after_det[key] += n == 1 and prev in _DETERMINERS
 
+    def action_or_place(self, key: str) -> bool:
+        """A phrase mostly said before an object or after "to", "can", "we"… (a verb phrase: "Command Creates",
+        "to check types"), or after "at" / "on" ("at compile time", "on the top level": a time or a place)."""
+        n = self.count[key]
+        return self.takes_object[key] * 3 >= n or self.verb_led[key] * 2 >= n or self.placed[key] * 2 >= n
+
     def nouny(self, key: str) -> bool:
         """Heuristic part-of-speech test: a noun heads phrases and follows determiners, or takes a plural."""
         n = self.count[key]
@@ -158,8 +164,8 @@ def used_phrases(text: str, limit: int) -> list[str]:
     if len(often) >= limit:
         return often
     once = [key for key, n in count.items() if n == 1 and " " in key and key not in skip
-            and not (stats.verb_led[key] or stats.placed[key] or stats.takes_object[key])]
-    once.sort(key=lambda key: (min(zipf(w) for w in key.split()), key))
+            and not stats.action_or_place(key)]
+    once.sort(key=lambda key: (_rarest(key.split()), key))
     return often + once[: limit - len(often)]
 
 
@@ -232,10 +238,8 @@ def _rank(stats: _Stats, limit: int, german: bool) -> list[Phrase]:
                 continue
             score = cvalue * 0.5
         else:
-            if (n < 2 and f < 5) or stats.verb_led[key] * 2 >= n:
+            if (n < 2 and f < 5) or stats.action_or_place(key):
                 continue
-            if stats.placed[key] * 2 >= n:
-                continue  # mostly "at X" / "on the X": a time or a place ("compile time", "top level")
             score = cvalue * (1.0 + 0.25 * (len(words) - 1))
             if words[0].endswith("ing") and len(words[0]) > 5 and words[0] != "typing":
                 score *= 0.5  # "accessing function annotations": more often an action than a thing
@@ -268,8 +272,12 @@ RARITY_WEIGHT = 1.0
 def _specificity(words: list[str]) -> float:
     """How far the phrase's rarest word is from everyday language: "mutability" (Zipf 1.9) lifts "interior
     mutability"; "final project", all everyday words, stays low."""
-    rarest = min(zipf(w) for w in words)
-    return (max(1.0, 7.0 - rarest) / 3.0) ** RARITY_WEIGHT
+    return (max(1.0, 7.0 - _rarest(words)) / 3.0) ** RARITY_WEIGHT
+
+
+def _rarest(words: list[str]) -> float:
+    """The Zipf frequency of the phrase's rarest word in general English."""
+    return min(zipf(w) for w in words)
 
 
 def _contains(longer: str, shorter: str) -> bool:
