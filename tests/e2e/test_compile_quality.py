@@ -190,3 +190,26 @@ def test_a_two_word_name_said_once_joins_its_page_in_either_order(tmp_path):
     assert meta["sources"] == ["ch21-00-final-project-a-web-server", "ch21-01-single-threaded"]
     assert "## Mentioned in [[summaries/ch21-00-final-project-a-web-server|" in body
     assert "TCP connections" in body.split("## Mentioned in")[1]
+
+
+OOP = [CORPUS / "book" / f for f in ("ch18-00-oop.md", "ch18-01-what-is-oo.md")]
+
+
+def test_a_chapter_writing_only_an_acronym_joins_the_page_the_acronym_was_defined_for_in_either_order(tmp_path):
+    # ch18-00 writes "Object-oriented programming (OOP)"; ch18-01 never spells it out, only "OOP".
+    trees = {name: _added_one_by_one(tmp_path / name, order)
+             for name, order in (("defined-first", OOP), ("defined-last", OOP[::-1]))}
+    assert trees["defined-first"] == trees["defined-last"]
+    concepts = _pages(tmp_path / "defined-last", "concepts")
+    assert "oop" not in concepts
+    meta, body = concepts["object-oriented-programming"]
+    assert meta["sources"] == ["ch18-00-oop", "ch18-01-what-is-oo"]
+    assert "OOP" in body.split("## Mentioned in [[summaries/ch18-01-what-is-oo|")[1]
+
+
+def test_a_chapter_naming_a_page_only_in_a_heading_joins_it_with_that_section_s_opening(kb):
+    # ch15-04 says "smart pointer" only in its heading "`Rc<T>`, the Reference-Counted Smart Pointer".
+    meta, body = _pages(kb, "concepts")["smart-pointer"]
+    assert "ch15-04-rc" in meta["sources"]
+    section = body.split("## Mentioned in [[summaries/ch15-04-rc|")[1].split("<!-- /source:ch15-04-rc -->")[0]
+    assert "In the majority of cases, ownership is clear" in section

@@ -175,6 +175,16 @@ def test_best_sentences_for_a_phrase():
     assert extract.best_sentences_for(small, "widget", n=1) == ["A widget is a small gadget used everywhere."]
 
 
+def test_a_phrase_only_a_heading_names_is_described_by_the_opening_of_its_section():
+    text = ("# Pointers\n\nA pointer holds an address.\n\n## `Rc<T>`, the Reference-Counted Smart Pointer\n\n"
+            "In most cases ownership is clear. Some values have many owners. A third sentence.\n\n"
+            "## Another Smart Pointer Kind\n\nNot this one.\n")
+    assert extract.best_sentences_for(text, "smart pointer", n=2) == [
+        "In most cases ownership is clear.", "Some values have many owners."]
+    assert extract.best_sentences_for(text, "pointer", n=1) == ["A pointer holds an address."]
+    assert extract.best_sentences_for(text, "reference counted", n=1) == ["In most cases ownership is clear."]
+
+
 def test_describe_is_one_short_line():
     for name, text in PEPS.items():
         line = extract.describe(text, name)

@@ -32,6 +32,9 @@ def test_acronym_spelled_out_in_lower_case_is_the_concept_page():
     kinds = {(c.kind, c.key) for c in _draft(text).contributions}
     assert ("concept", "object oriented programming") in kinds
     assert ("entity", "oop") not in kinds
+    # "OOP" is the page's other name: a document that writes only "OOP" joins it.
+    assert [(o.key, o.title, o.term) for o in _draft(text).other_names] == [
+        ("oop", "OOP", "object oriented programming")]
 
 
 def test_acronym_spelled_out_in_capitals_stays_a_name():
@@ -243,9 +246,10 @@ def test_an_abstract_noun_is_a_topic_without_plural_or_article():
     assert "business" not in keys  # as common as everyday words: no topic on its own
 
 
-def test_a_two_word_name_said_once_is_a_mention_and_a_single_word_or_a_verb_phrase_is_not():
+def test_a_two_word_name_or_a_plural_said_once_is_a_mention_and_a_singular_word_or_a_verb_phrase_is_not():
     text = ("# Memory\n\nThe borrow checker rejects this program. Values live on the heap here. "
-            "We hold values and we hold values again, then rust guards them.\n\n"
+            "We hold values and we hold values again, then rust guards them. Structs and enums are blocks, like "
+            "all things.\n\n"
             + " ".join(f"Memory is managed by rule {i} of the pool." for i in range(12)))
     mentioned = {m.key: m for m in _draft(text).mentions}
     assert "borrow checker" in mentioned  # two words, once: a reference to that thing
@@ -253,6 +257,8 @@ def test_a_two_word_name_said_once_is_a_mention_and_a_single_word_or_a_verb_phra
     assert "heap" not in mentioned  # one word, once: too vague to join a page by
     assert "hold value" in mentioned  # said twice, as before
     assert "rust guard" not in mentioned  # said once, and before an object: a verb phrase
+    assert "enum" in mentioned  # one word, once, but in the plural: a noun naming things of a kind
+    assert "thing" not in mentioned  # a generic word names no topic, in the plural or not
 
 
 def test_phrases_scoring_close_to_the_best_are_all_strong_past_the_top_eight():

@@ -111,14 +111,15 @@ def _sentences_with(text: str) -> dict[str, list[Unit]]:
 
 def best_sentences_for(text: str, phrase_key: str, n: int = 3) -> list[str]:
     """Up to `n` sentences that best describe the phrase (they contain it; early and definitional ones first),
-    in document order."""
+    in document order. A phrase no sentence says but a heading names ("## `Rc<T>`, the
+    Reference-Counted Smart Pointer") is described by the opening sentences of that heading's section."""
     words = key_words(phrase_key)
     if not words:
         return []
     needle = " " + " ".join(words) + " "
     found = [u for u in _sentences_with(text).get(words[0], ()) if needle in u.norm and not u.skip]
     if not found:
-        return []
+        return _section_opening(text, needle, n)
     total = len(found)
 
     def score(pos: int, u: Unit) -> float:
@@ -143,6 +144,23 @@ def best_sentences_for(text: str, phrase_key: str, n: int = 3) -> list[str]:
         if all(u.text != p.text for p in picked):
             picked.append(u)
     return [u.text for u in sorted(picked, key=lambda u: u.index)]
+
+
+def _section_opening(text: str, needle: str, n: int) -> list[str]:
+    """The first `n` sentences under the first heading that names the phrase."""
+    units = analyse(text).units
+    for h in units:
+        if h.kind != "heading" or h.skip or needle not in h.norm:
+            continue
+        opening = []
+        for u in units[h.index + 1 :]:
+            if u.kind in ("heading", "title") or len(opening) >= n:
+                break
+            if u.kind == "sentence" and not u.skip:
+                opening.append(u.text)
+        if opening:
+            return opening
+    return []
 
 
 def describe(text: str, title: str) -> str:

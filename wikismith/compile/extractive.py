@@ -26,8 +26,9 @@ LEADING_COUNT = 2
 DESCRIPTION_CHARS = 160
 # A document that uses an existing page's name twice, or once for a name of two words or more, is among that page's
 # sources. At most this many such phrases are kept, the most used first, then the most specific of those said once
-# (on the labels: 60 kept of those used twice only gave concept recall 0.530; 100 with those said once, 0.559).
-MENTIONS = 100
+# (on the labels: 60 kept of those used twice only gave concept recall 0.530; 100 with those said once, 0.572; 300,
+# 0.582: a long chapter uses over 100 phrases twice before the names it says once).
+MENTIONS = 300
 COMMON_NOUN_RATIO = 10  # a phrase this many times as frequent as the same name is a topic, not a name
 
 
@@ -58,20 +59,20 @@ def _aspect_of(key: str, keys: set[str]) -> bool:
     return len(words) >= 2 and words[-1] in _RELATIONAL and " ".join(words[:-1]) in keys
 
 
-def _spelled_out(text: str, names: list, phrases: list) -> tuple[list, list, set[str]]:
+def _spelled_out(text: str, names: list, phrases: list) -> tuple[list, list, set[str], dict[str, Entity]]:
     """Acronyms that are nearly always the first word of one of the document's key phrases ("IP address") are no
     entities. Acronyms that abbreviate a lower-case phrase of the document ("OOP", "ABC") are that phrase's concept
     page:
     the acronym's occurrences count for the phrase, and a phrase the document defines ("… (URI)") is one of its
-    topics (the keys returned)."""
+    topics (the keys returned), with the acronym as its other name (phrase key -> the acronym)."""
     compounds = modifiers(text, [e.display for e in names if e.kind == "acronym"], {p.key for p in phrases})
     names = [e for e in names if not (e.kind == "acronym" and e.display in compounds)]
     found = expansions(text, [e.display for e in names if e.kind == "acronym"])
     if not found:
-        return names, phrases, set()
+        return names, phrases, set(), {}
     phrases = list(phrases)
     by_key = {p.key: i for i, p in enumerate(phrases)}
-    kept, defined = [], set()
+    kept, defined, short = [], set(), {}
     for e in names:
         x = found.get(e.display) if e.kind == "acronym" else None
         if x is None:
@@ -79,6 +80,7 @@ def _spelled_out(text: str, names: list, phrases: list) -> tuple[list, list, set
             continue
         if x.defined:
             defined.add(x.key)
+            short.setdefault(x.key, e)
         if x.key in by_key:
             i = by_key[x.key]
             p = phrases[i]
@@ -86,7 +88,7 @@ def _spelled_out(text: str, names: list, phrases: list) -> tuple[list, list, set
         else:
             by_key[x.key] = len(phrases)
             phrases.append(Phrase(x.key, " ".join(titleish(x.display).split()), 0.0, x.count + e.count))
-    return kept, phrases, defined
+    return kept, phrases, defined, short
 
 
 def _introduced(text: str, phrases: list, names: list) -> tuple[list, list, set[str], set[str]]:
@@ -133,7 +135,7 @@ def compile_document(doc, source: SourceInfo) -> Draft:
     contributions = []
     names = extract.entities(text, limit=ENTITIES)
     phrases = extract.key_phrases(text, limit=CONCEPTS)
-    names, phrases, defined = _spelled_out(text, names, phrases)
+    names, phrases, defined, short = _spelled_out(text, names, phrases)
     phrases, names, introduced, introduced_names = _introduced(text, phrases, names)
     defined |= introduced
     # One page per thing. A word the document uses far more as a common noun than as a name ("protocols" beside
@@ -173,6 +175,10 @@ def compile_document(doc, source: SourceInfo) -> Draft:
     concepts = {c.key for c in contributions if c.kind == "concept"}
     other = [OtherName("concept", o, title_line(shown[o]), t) for o, t in sorted(declared.items())
              if t in concepts and o in shown]
+    # An acronym the document defines ("object-oriented programming (OOP)") is another name of the phrase's page:
+    # a later document that writes only "OOP" joins that page.
+    other += [OtherName("concept", e.key, e.display, t) for t, e in sorted(short.items())
+              if t in concepts and e.key not in concepts and e.key not in declared]
     tree = doc.tree.to_dict() if getattr(doc, "tree", None) else None
     taken = {c.key for c in contributions} | set(declared) | {o.key for o in other}
     return Draft(

@@ -154,8 +154,9 @@ def key_phrases(text: str, limit: int = 15) -> list[Phrase]:
 def used_phrases(text: str, limit: int) -> list[str]:
     """What the document can join pages about, at most `limit` phrases of up to four non-stopwords: first those it
     uses at least twice, most used first (no test for nouns or rank, generic words and usual section names aside);
-    then the noun phrases of two or more words it uses once, the most specific first (a two-word name such as
-    "smart pointer" or "borrow checker" said once is still a reference to that thing)."""
+    then the noun phrases of two or more words it uses once, and the single words it says once in the plural, the
+    most specific first (a two-word name such as "smart pointer" said once, or "enums" in "structs and enums", is
+    still a reference to that thing; a single word said once in the singular may be a verb or an adjective)."""
     stats = _collect(text)
     skip = usual_section_keys()
     count = stats.count
@@ -163,7 +164,8 @@ def used_phrases(text: str, limit: int) -> list[str]:
                    key=lambda key: (-count[key], key))[:limit]
     if len(often) >= limit:
         return often
-    once = [key for key, n in count.items() if n == 1 and " " in key and key not in skip
+    once = [key for key, n in count.items() if n == 1 and (" " in key or (stats.plural[key] and key not in GENERIC))
+            and key not in skip
             and not stats.action_or_place(key)]
     once.sort(key=lambda key: (_rarest(key.split()), key))
     return often + once[: limit - len(often)]
