@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
 import re
 import shutil
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -342,10 +346,18 @@ def test_undo_is_refused_when_a_later_command_changed_the_same_pages_or_a_file_w
     assert add(kb, extra)[0] == 0
     commands = run_json("history", kb=kb)[1]["commands"]
     first, second = commands[1]["id"], commands[0]["id"]
-    before = tree(kb, log=True)
+    before, added = tree(kb, log=True), tree(kb)
     code, out, err = cli("undo", "-y", str(first), kb=kb)
     assert code == 1 and f"command {second} changed" in err, err
     assert tree(kb, log=True) == before
+    assert cli("undo", "-y", kb=kb)[0] == 0  # the second, undone
+    undone = tree(kb, log=True)
+    code, out, err = cli("undo", "-y", str(second), kb=kb)
+    assert code == 1 and f"command {second} is already undone, by command {second + 1}" in err, err
+    assert f"`wikismith undo {second + 1}` would redo it" in err and "Undo those first" not in err
+    assert tree(kb, log=True) == undone
+    assert cli("undo", "-y", kb=kb)[0] == 0  # the undo, undone: the second is back
+    assert tree(kb) == added
 
     summary = kb / "wiki/summaries/pep-0604.md"
     summary.write_text(summary.read_text() + "\nedited by hand\n")
@@ -353,6 +365,60 @@ def test_undo_is_refused_when_a_later_command_changed_the_same_pages_or_a_file_w
     assert code == 1 and "changed since by hand: wiki/summaries/pep-0604.md" in err
     code, _, err = cli("undo", "-y", "999", kb=kb)
     assert code == 1 and "no command 999" in err
+
+
+def _half_written(kb: Path, command: int) -> list[str]:
+    """Files `command` wrote whose bytes on disk are no longer the ones it left."""
+    conn = sqlite3.connect(kb / ".wikismith" / "kb.sqlite3")
+    rows = conn.execute("SELECT path, after FROM history_files WHERE command = ? AND action = 'write'",
+                        (command,)).fetchall()
+    conn.close()
+    return [path for path, after in rows
+            if (kb / path).exists() and hashlib.sha256((kb / path).read_bytes()).hexdigest() != after]
+
+
+def test_undo_run_while_another_process_is_inside_a_transaction_waits_for_it_not_calling_its_files_edits(
+        peps, tmp_path):
+    """A process killed inside its transaction, its lock still held (as by a process that is alive), stands for
+    a folder add between two of its files: undo's plan waits for the lock and reads the recovered KB."""
+    kb, _ = peps
+    extra = tmp_path / "pep-0604.rst"
+    shutil.copyfile(PEPS / "pep-0604.rst", extra)
+    counted = tmp_path / "counted"
+    shutil.copytree(kb, counted)
+    _, _, err = cli("add", extra, kb=counted, env={"WIKISMITH_FAULTS": "count"})
+    checkpoints = int(re.search(r"wikismith-faults: (\d+) checkpoints", err).group(1))
+
+    def crashed_at(k: int) -> Path:
+        root = tmp_path / f"crashed-{k}"
+        if not root.exists():
+            shutil.copytree(kb, root)
+            code, _, err = cli("add", extra, kb=root, env={"WIKISMITH_FAULTS": f"crash@{k}"})
+            assert code in (-9, 137), err
+        return root
+
+    # The first checkpoint after which a page the PEPs share is changed on disk: the add is inside its transaction
+    # (from there on it stays changed, so a bisection finds it).
+    lo, hi = 1, checkpoints - 1
+    assert _half_written(crashed_at(hi), 1)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if _half_written(crashed_at(mid), 1) else (mid + 1, hi)
+    crashed = crashed_at(lo)
+    holder = subprocess.Popen([sys.executable, "-c", "import filelock, sys, time; "
+                               "lock = filelock.FileLock(sys.argv[1]); lock.acquire(); print('held', flush=True); "
+                               "time.sleep(2)", str(crashed / ".wikismith" / "lock")],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        code, report, err = run_json("undo", "--dry-run", kb=crashed)
+    finally:
+        holder.wait(timeout=30)
+    assert code == 0, err
+    assert report["plan"]["command"]["documents"] == ["pep-0484", "pep-0526", "pep-3107"]
+    assert "wiki/summaries/pep-0484.md" in report["plan"]["delete"]
+    assert cli("undo", "-y", kb=crashed)[0] == 0 and listing(crashed)["documents"] == []
+    healthy(crashed)
 
 
 def test_history_keeps_the_before_images_of_the_last_history_keep_commands(tmp_kb, tmp_path):

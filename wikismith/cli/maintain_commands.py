@@ -208,7 +208,8 @@ def undo(ctx: click.Context, command_id: int | None, dry_run: bool, yes: bool, a
     A folder add of 50 documents is one command: undo takes all 50 out.
     Undo of a remove brings the documents back exactly; undo of an undo redoes.
     Refused, naming them, when a later command changed what undo would put
-    back (undo those first), or when a file was edited by hand since.
+    back (undo those first), or when a file was edited by hand since. A
+    command already undone is not undone twice: undo its undo to redo it.
     """
     kb = open_kb(ctx)
     out = console()

@@ -95,6 +95,10 @@ def build_undo(view, command_id: int | None, *, when: str) -> tuple[Mutation, Un
         rows.setdefault((row["tbl"], row["key"]), row["before"])
 
     later = view.later_commands_touching(command["id"], set(first), set(rows))
+    newest = view.command(max(later)) if later else None
+    if newest is not None and newest["undoes"] == command["id"]:
+        raise UndoRefused(f"command {command['id']} is already undone, by command {newest['id']}; "
+                          f"`wikismith undo {newest['id']}` would redo it")
     if later:
         names = "; ".join(f"command {c} changed {', '.join(what[:3])}" + (" ..." if len(what) > 3 else "")
                           for c, what in later.items())
@@ -152,8 +156,10 @@ def _current_hash(view, path: str) -> str | None:
 
 def undo(store, command_id: int | None = None, *, dry_run: bool = False, confirm=None, argv=()) -> UndoReport:
     when = clock.now_iso()
-    with store.snapshot():
-        _, plan = build_undo(store.view(), command_id, when=when)
+    # The plan is read under the lock, as the change will be: another command's transaction in progress (a folder
+    # add between its files) or one interrupted is never mistaken for an edit by hand.
+    with store.settled() as view:
+        _, plan = build_undo(view, command_id, when=when)
     report = UndoReport(dry_run, plan)
     if dry_run or (confirm is not None and not confirm(plan)):
         return report

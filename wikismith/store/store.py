@@ -1,6 +1,7 @@
 """Store: one KB's state folder, database and lock; the one seam that lands a change, and recovery.
 
     store.change(build)      lock, recover, build(view) -> Mutation, apply it: the only way anything changes
+    store.settled()          lock, recover, a view of the KB as a change would see it (a preview), no change
     store.snapshot()         a view of the last committed state, for readers, without the lock
     store.recover()          finish or undo an interrupted transaction (every change runs it first)
 """
@@ -153,6 +154,18 @@ class Store:
         """Lock, recover, hand `build` a view of the KB as it is now, apply the Mutation it returns.
 
         Returns the transaction id, or None when `build` had nothing to change (None or an empty Mutation)."""
+        with self.settled() as view:
+            mutation = build(view)
+            if mutation is None or mutation.is_empty():
+                return None
+            command = self._command or history.Command([], mutation.label, keep=self.history_keep)
+            with interrupts.deferred():
+                return txn.apply(self.root, self.conn, mutation, command, self.page_memo)
+
+    @contextlib.contextmanager
+    def settled(self):
+        """Lock, recover, and yield a view of the KB as a change made now would see it: what a preview that must
+        agree with its change (undo's plan) reads, never a transaction another process is in the middle of."""
         with self.locked():
             reason = self.dirty_reason()
             # Recovery has something to do only where the cheap test sees a journal row or scratch (every way a
@@ -166,12 +179,7 @@ class Store:
                     f"the knowledge base at {self.root} is marked dirty and refuses changes: {reason}. "
                     "Run `wikismith doctor` to see what is wrong and how to repair it."
                 )
-            mutation = build(self.view())
-            if mutation is None or mutation.is_empty():
-                return None
-            command = self._command or history.Command([], mutation.label, keep=self.history_keep)
-            with interrupts.deferred():
-                return txn.apply(self.root, self.conn, mutation, command, self.page_memo)
+            yield self.view()
 
     def apply(self, mutation: Mutation) -> str | None:
         """Land a Mutation computed without looking at the KB (the store's own tests and benches)."""
