@@ -213,3 +213,10 @@ def test_a_chapter_naming_a_page_only_in_a_heading_joins_it_with_that_section_s_
     assert "ch15-04-rc" in meta["sources"]
     section = body.split("## Mentioned in [[summaries/ch15-04-rc|")[1].split("<!-- /source:ch15-04-rc -->")[0]
     assert "In the majority of cases, ownership is clear" in section
+
+
+def test_a_word_the_chapter_names_once_in_italics_is_its_topic(kb):
+    # ch03-02: "This is called _destructuring_ because it breaks the single tuple into three parts."
+    meta, body = _pages(kb, "concepts")["destructuring"]
+    assert meta["sources"] == ["ch03-02-data-types"]
+    assert "This is called destructuring because it breaks the single tuple into three parts." in body

@@ -30,9 +30,11 @@ _INFINITIVE = re.compile(r"\b[Tt]o (\w+)")
 _NOUN_END = ("ism", "tion", "sion", "ing", "ness", "ity", "ment", "ance", "ence", "ure", "ogy")  # mass nouns
 _ADJECTIVE_END = ("ed", "al", "ic", "ent", "ant", "ive", "ous", "ful", "less", "able", "ible", "ar", "ly")
 # Emphasis on a phrase of several words is how a text introduces a term ("_automatic referencing and
-# dereferencing_"), even one it never repeats; a single emphasised word is as often stress, so it must recur.
+# dereferencing_"), even one it never repeats; a single emphasised word is as often stress, so it must recur,
+# unless the sentence names it ("This is called _destructuring_").
 PHRASE_USES = 1
 WORD_USES = 2
+_NAMING = re.compile(r"\b(?:called|known as|termed)\s*\Z", re.IGNORECASE)
 EVERYDAY_TERM = 5.0  # Zipf: a single emphasised word this common ("kind", "data", "move") is stress, not a term
 
 
@@ -139,7 +141,8 @@ def _modifier(text: str, prose: str, hits: list[re.Match]) -> bool:
 
 @lru_cache(maxsize=8)
 def emphasized_terms(text: str) -> tuple[Term, ...]:
-    """The terms the document emphasises (single words: and uses again), in order of first emphasis."""
+    """The terms the document emphasises (single words: and uses again, or names there), in order of first
+    emphasis."""
     prose = _CODE_SPAN.sub(" ", _prose(text))
     surfaces: dict[str, Counter[str]] = {}
     hits: dict[str, list[re.Match]] = {}
@@ -166,7 +169,8 @@ def emphasized_terms(text: str) -> tuple[Term, ...]:
                 continue  # never written in lower case: a name ("Rust", "TOML"); after "to": a verb ("choose")
         needle = f" {key} "
         count = sum(u.norm.count(needle) for u in units if not u.skip)
-        if count >= (PHRASE_USES if " " in key else WORD_USES):
+        named = any(_NAMING.search(prose, max(0, m.start() - 20), m.start()) for m in hits[key])
+        if count >= (PHRASE_USES if " " in key or named else WORD_USES):
             surface = min(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0]
             out.append(Term(key, " ".join(titleish(surface.lower() if surface[1:].islower() else surface).split()),
                             count))
