@@ -112,12 +112,13 @@ def test_title_aspects_exclamations_and_unused_pieces_are_no_topics():
 def test_emphasised_phrase_is_a_term_even_used_once_but_a_word_must_recur_unless_the_sentence_names_it():
     text = ("Rust does _automatic referencing and dereferencing_ for you. It is _fast_ too. Really fast. "
             "Splitting a tuple into parts is called _destructuring_ because it takes the tuple apart. "
-            "Rust uses the _unwinding_ mode here.")
+            "Rust uses the _unwinding_ mode here. Python's mapping is known as a _dictionary_ there.")
     keys = {t.key for t in emphasized_terms(text)}
     assert "automatic referencing and dereferencing" in keys
     assert "fast" not in keys
     assert "destructuring" in keys  # said once, but named: "is called _destructuring_"
     assert "unwinding" not in keys  # said once, and only emphasised
+    assert "dictionary" in keys  # "known as a _dictionary_"
 
 
 def test_bold_paragraph_is_a_heading_not_a_term():

@@ -34,7 +34,7 @@ _ADJECTIVE_END = ("ed", "al", "ic", "ent", "ant", "ive", "ous", "ful", "less", "
 # unless the sentence names it ("This is called _destructuring_").
 PHRASE_USES = 1
 WORD_USES = 2
-_NAMING = re.compile(r"\b(?:called|known as|termed)\s*\Z", re.IGNORECASE)
+_NAMING = re.compile(r"\b(?:called|known as|termed)(?:\s+(?:an?|the))?\s*\Z", re.IGNORECASE)
 EVERYDAY_TERM = 5.0  # Zipf: a single emphasised word this common ("kind", "data", "move") is stress, not a term
 
 
