@@ -26,9 +26,10 @@ LEADING_COUNT = 2
 DESCRIPTION_CHARS = 160
 # A document that uses an existing page's name twice, or once for a name of two words or more, is among that page's
 # sources. At most this many such phrases are kept, the most used first, then the most specific of those said once
-# (on the labels: 60 kept of those used twice only gave concept recall 0.530; 100 with those said once, 0.572; 300,
-# 0.582: a long chapter uses over 100 phrases twice before the names it says once).
-MENTIONS = 300
+# (on the labels: 60 kept of those used twice only gave concept recall 0.530; today 100 give 0.580 and 150 give
+# 0.587, as a long chapter uses over 100 phrases twice before the names it says once; 300 give 0.590 for about 5%
+# more time on the seven typing PEPs, each of which then joins more pages).
+MENTIONS = 150
 COMMON_NOUN_RATIO = 10  # a phrase this many times as frequent as the same name is a topic, not a name
 
 
