@@ -367,6 +367,20 @@ def test_undo_is_refused_when_a_later_command_changed_the_same_pages_or_a_file_w
     assert code == 1 and "no command 999" in err
 
 
+def test_undo_names_the_undo_that_leaves_a_command_undone_through_chains_and_later_commands(tmp_kb):
+    for name in ("pep-0484.rst", "pep-0604.rst"):
+        assert add(tmp_kb, PEPS / name)[0] == 0  # commands 1 and 2
+    for _ in range(3):  # 3 undoes 2, 4 undoes 3 (2 is back), 5 undoes 4 (2 is out again)
+        assert cli("undo", "-y", kb=tmp_kb)[0] == 0
+    assert add(tmp_kb, PEPS / "pep-0526.rst")[0] == 0  # command 6 changes the pages they share
+    assert [d["id"] for d in listing(tmp_kb)["documents"]] == ["pep-0484", "pep-0526"]
+    for target in (2, 4):
+        code, _, err = cli("undo", "-y", str(target), kb=tmp_kb)
+        assert code == 1 and f"command {target} is already undone, by command 5" in err, err
+    code, _, err = cli("undo", "-y", "3", kb=tmp_kb)  # in force (its undo was undone): later commands block it
+    assert code == 1 and "already undone" not in err and "command 6 changed" in err, err
+
+
 def _half_written(kb: Path, command: int) -> list[str]:
     """Files `command` wrote whose bytes on disk are no longer the ones it left."""
     conn = sqlite3.connect(kb / ".wikismith" / "kb.sqlite3")

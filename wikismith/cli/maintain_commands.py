@@ -210,6 +210,9 @@ def undo(ctx: click.Context, command_id: int | None, dry_run: bool, yes: bool, a
     Refused, naming them, when a later command changed what undo would put
     back (undo those first), or when a file was edited by hand since. A
     command already undone is not undone twice: undo its undo to redo it.
+    The plan (--dry-run too) is read under the KB's lock, after finishing or
+    rolling back an interrupted transaction: while another command is inside
+    one, it waits for that transaction to end.
     """
     kb = open_kb(ctx)
     out = console()

@@ -95,10 +95,10 @@ def build_undo(view, command_id: int | None, *, when: str) -> tuple[Mutation, Un
         rows.setdefault((row["tbl"], row["key"]), row["before"])
 
     later = view.later_commands_touching(command["id"], set(first), set(rows))
-    newest = view.command(max(later)) if later else None
-    if newest is not None and newest["undoes"] == command["id"]:
-        raise UndoRefused(f"command {command['id']} is already undone, by command {newest['id']}; "
-                          f"`wikismith undo {newest['id']}` would redo it")
+    undone_by = _undone_by(view, command["id"], later)
+    if undone_by is not None:
+        raise UndoRefused(f"command {command['id']} is already undone, by command {undone_by}; "
+                          f"`wikismith undo {undone_by}` would redo it")
     if later:
         names = "; ".join(f"command {c} changed {', '.join(what[:3])}" + (" ..." if len(what) > 3 else "")
                           for c, what in later.items())
@@ -144,6 +144,17 @@ def build_undo(view, command_id: int | None, *, when: str) -> tuple[Mutation, Un
     what = f"command {command['id']} ({command['label']})"
     mutation = work.finish((when, "undo", what))
     return mutation, plan
+
+
+def _undone_by(view, command_id: int, later: dict[int, list[str]]) -> int | None:
+    """The undo that leaves `command_id` undone now, or None: following its undo, the undo of that undo and so on
+    (each touches what the command did, so each is among the `later` commands), an odd chain ends undone."""
+    undoes = {c: (view.command(c) or {}).get("undoes") for c in sorted(later)}
+    chain, current = [], command_id
+    while (step := next((c for c, target in undoes.items() if target == current and c > current), None)) is not None:
+        chain.append(step)
+        current = step
+    return chain[-1] if len(chain) % 2 else None
 
 
 def _current_hash(view, path: str) -> str | None:
