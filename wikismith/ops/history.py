@@ -149,12 +149,11 @@ def build_undo(view, command_id: int | None, *, when: str) -> tuple[Mutation, Un
 def _undone_by(view, command_id: int, later: dict[int, list[str]]) -> int | None:
     """The undo that leaves `command_id` undone now, or None: following its undo, the undo of that undo and so on
     (each touches what the command did, so each is among the `later` commands), an odd chain ends undone."""
-    undoes = {c: (view.command(c) or {}).get("undoes") for c in sorted(later)}
-    chain, current = [], command_id
-    while (step := next((c for c, target in undoes.items() if target == current and c > current), None)) is not None:
-        chain.append(step)
-        current = step
-    return chain[-1] if len(chain) % 2 else None
+    undo_of = {(view.command(c) or {}).get("undoes"): c for c in sorted(later, reverse=True)}  # the first wins
+    current, steps = command_id, 0
+    while current in undo_of:
+        current, steps = undo_of[current], steps + 1
+    return current if steps % 2 else None
 
 
 def _current_hash(view, path: str) -> str | None:
